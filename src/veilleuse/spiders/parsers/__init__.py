@@ -1,0 +1,1 @@
+"""Veilleuse spiders/parsers."""
