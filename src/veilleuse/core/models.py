@@ -96,6 +96,13 @@ class Buyer(_Model):
     department: str | None = None
 
 
+class Awardee(_Model):
+    """A winner of an awarded contract (award notices, DECP)."""
+
+    name: str | None = None
+    siret: str | None = None
+
+
 class Money(_Model):
     amount: float
     currency: str = "EUR"
@@ -150,6 +157,7 @@ class Notice(_Model):
     reserved_kinds: list[ReservedKind] = Field(default_factory=list)
     social_clause: bool | None = None
     evidence: Evidence = Field(default_factory=Evidence)
+    awardees: list[Awardee] = Field(default_factory=list)
     audiences: list[str] = Field(default_factory=list)
     aid_types: list[str] = Field(default_factory=list)
     identifiers: list[str] = Field(

@@ -44,8 +44,11 @@ class Parser(Protocol):
         """True when `data` looks like this format (used when no --source is given)."""
         ...
 
-    def parse(self, data: bytes, origin: str) -> ParseResult:
-        """Parse a whole payload; never raises for one bad record, only for an unreadable payload."""
+    def parse(self, data: bytes, origin: str, source: str | None = None) -> ParseResult:
+        """Parse a whole payload; never raises for one bad record, only for an unreadable payload.
+
+        `origin` names the file or URL in problems; `source` overrides `name` as the uid prefix
+        (a catalogue feed parsed by a generic parser keeps its own source name)."""
         ...
 
 
