@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from veilleuse.core.models import Notice, NoticeKind, NoticeStatus
+from veilleuse.core.models import Notice, NoticeKind, NoticeStatus, deadline_instant
 
 
 class DuplicatePolicy(StrEnum):
@@ -137,6 +137,23 @@ class NoticeStore(Protocol):
 
 
 RRF_K = 60
+
+
+def deadline_bounds(filters: Filters) -> tuple[datetime | None, datetime | None]:
+    """Aware UTC bounds of a deadline range, the same for both stores.
+
+    A bare `deadline_from` day starts at 00:00 UTC; a bare `deadline_to` day ends at 23:59:59 UTC
+    (consistent with `deadline_instant`, which puts a date-only notice deadline at day's end).
+    """
+    low = high = None
+    if filters.deadline_from is not None:
+        value = filters.deadline_from
+        low = value if isinstance(value, datetime) else datetime(
+            value.year, value.month, value.day, tzinfo=UTC
+        )
+    if filters.deadline_to is not None:
+        high = deadline_instant(filters.deadline_to)
+    return low, high
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:
