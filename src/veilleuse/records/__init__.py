@@ -1,0 +1,1 @@
+"""The records database (SQLAlchemy + Alembic): what people and runs decide, kept apart from notices."""

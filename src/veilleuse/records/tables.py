@@ -1,0 +1,152 @@
+"""Tables of the records database: actors, matches, feedback, grouped bids, send log, source runs.
+
+Notices live in the notice store; everything a person or a run decides lives here, so it survives
+a re-index. Schema changes go through Alembic migrations in `records/migrations/`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ActorRow(Base):
+    __tablename__ = "actors"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    siret: Mapped[str | None] = mapped_column(String(14), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    family: Mapped[str] = mapped_column(String(32))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MatchRow(Base):
+    """The latest match of an actor and a notice (re-runs update it in place)."""
+
+    __tablename__ = "matches"
+    actor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    notice_uid: Mapped[str] = mapped_column(String(200), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SuggestionRow(Base):
+    __tablename__ = "suggestions"
+    notice_uid: Mapped[str] = mapped_column(String(200), primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FeedbackRow(Base):
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor_id: Mapped[str] = mapped_column(String(64), index=True)
+    notice_uid: Mapped[str] = mapped_column(String(200), index=True)
+    target: Mapped[str] = mapped_column(String(16), default="match")  # match | suggestion
+    relevant: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str | None] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GroupedBidRow(Base):
+    __tablename__ = "grouped_bids"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notice_uid: Mapped[str] = mapped_column(String(200), index=True)
+    members: Mapped[list[Any]] = mapped_column(JSON)
+    lead: Mapped[str | None] = mapped_column(String(64))
+    lots: Mapped[list[Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GroupedBidEventRow(Base):
+    __tablename__ = "grouped_bid_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("grouped_bids.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str | None] = mapped_column(String(120))
+
+
+class DigestRow(Base):
+    """One digest e-mail: composed and stored as 'pending' before sending, 'sent' after.
+
+    A crash between the two leaves it pending; the next run re-sends the same stored message
+    (same Message-ID) instead of composing a new one, so no item goes out in two digests.
+    """
+
+    __tablename__ = "digests"
+    digest_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    actor_id: Mapped[str] = mapped_column(String(64), index=True)
+    period_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    message: Mapped[str] = mapped_column(Text)  # the whole RFC 5322 message
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DigestItemRow(Base):
+    """The send log: a notice is announced to an actor at most once, enforced by the key."""
+
+    __tablename__ = "digest_items"
+    __table_args__ = (UniqueConstraint("actor_id", "notice_uid", name="uq_digest_item"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    notice_uid: Mapped[str] = mapped_column(String(200))
+    digest_id: Mapped[str] = mapped_column(ForeignKey("digests.digest_id"), index=True)
+
+
+class SourceRunRow(Base):
+    __tablename__ = "source_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(80), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))  # COMPLETE | DEGRADED | FAILED
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list[Any]] = mapped_column(JSON)
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class SourceStateRow(Base):
+    """Per-source incremental state: watermark and HTTP validators."""
+
+    __tablename__ = "source_state"
+    source: Mapped[str] = mapped_column(String(80), primary_key=True)
+    watermark: Mapped[str | None] = mapped_column(String(64))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
