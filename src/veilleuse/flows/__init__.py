@@ -1,1 +1,1 @@
-"""Veilleuse flows."""
+"""Prefect flows: thin orchestration over `veilleuse.watch`. Prefect is imported only here."""

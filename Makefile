@@ -1,0 +1,46 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   - create .venv, install, run the weekly watch on the bundled recorded sources
+#   make test   - install, start the servers the tests need, run the whole suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-unit lint format es-start es-stop bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/veilleuse demo
+
+test: install
+	bash scripts/test.sh
+
+# fast loop: no servers, integration tests deselected (CI always runs `make test`)
+test-unit: install
+	$(BIN)/pytest -m "not integration" -q
+
+lint: install
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format src tests bench scripts
+	$(BIN)/ruff check --fix src tests bench scripts
+
+es-start:
+	@bash scripts/elasticsearch.sh start
+
+es-stop:
+	@bash scripts/elasticsearch.sh stop
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

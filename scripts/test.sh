@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite with the real servers it needs. Elasticsearch is started here (fetched
+# from Maven Central on first use) and stopped on exit; the SMTP and HTTP replay servers are
+# started by the tests themselves on 127.0.0.1. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 DO_NOT_TRACK=1 ORT_DISABLE_TELEMETRY=1
+export PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120
+export VEILLEUSE_TEST_TMP="${VEILLEUSE_TEST_TMP:-$(mktemp -d -t veilleuse-test.XXXXXX)}"
+export PREFECT_HOME="$VEILLEUSE_TEST_TMP/prefect"
+
+started_es=0
+if [ -z "${VEILLEUSE_TEST_ES_URL:-}" ]; then
+  VEILLEUSE_TEST_ES_URL="$(bash scripts/elasticsearch.sh start | tail -n 1)"
+  started_es=1
+fi
+export VEILLEUSE_TEST_ES_URL
+cleanup() {
+  if [ "$started_es" = 1 ]; then bash scripts/elasticsearch.sh stop || true; fi
+  rm -rf "$VEILLEUSE_TEST_TMP"
+}
+trap cleanup EXIT
+echo "Elasticsearch for tests: $VEILLEUSE_TEST_ES_URL"
+
+# CI=true makes a missing server a failure instead of a skip (see tests/conftest.py)
+CI="${CI:-true}" "$BIN/pytest" -q "$@"

@@ -1,0 +1,287 @@
+"""The `veilleuse` command line. Each command is a thin shell over library functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from veilleuse.config.settings import Settings, describe, get_settings
+from veilleuse.core.errors import VeilleuseError
+
+app = typer.Typer(help="Veilleuse: veille économique et groupements pour l'ESS.", no_args_is_help=True)
+actors_app = typer.Typer(help="Actor profiles: import, list, show.", no_args_is_help=True)
+index_app = typer.Typer(help="Notice index administration.", no_args_is_help=True)
+sources_app = typer.Typer(help="Source catalogue, status and checks.", no_args_is_help=True)
+app.add_typer(actors_app, name="actors")
+app.add_typer(index_app, name="index")
+app.add_typer(sources_app, name="sources")
+out = Console()
+err = Console(stderr=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except VeilleuseError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+
+
+# --------------------------------------------------------------------------- settings, parse
+
+
+@app.command("settings")
+def settings_cmd() -> None:
+    """Print every setting: environment name, current value, default and help."""
+    table = Table("setting", "value", "default", "help", show_lines=False)
+    for name, value, default, help_text in describe(get_settings()):
+        table.add_row(name, value, default, help_text)
+    out.print(table)
+
+
+@app.command()
+def parse(
+    path: Annotated[Path, typer.Argument(help="A recorded source file (XML, JSON, RSS/Atom)")],
+    source: Annotated[str | None, typer.Option(help="Format or source name; detected when absent")] = None,
+) -> None:
+    """Print the normalised notices of a recorded file as JSON lines; problems go to stderr."""
+    from veilleuse.spiders.parsers import parse_path
+
+    result = parse_path(path, fmt=source)
+    for notice in result.notices:
+        sys.stdout.write(notice.model_dump_json(exclude={"raw"}) + "\n")
+    for problem in result.problems:
+        err.print(f"[yellow]rejected[/yellow] {problem}")
+    if not result.notices and result.problems:
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- the weekly watch
+
+
+def _run_weekly(source_dir: Path | None, load_demo_actors: bool) -> dict[str, Any]:
+    settings = get_settings()
+    from veilleuse.flows.runtime import prepare_prefect
+
+    prepare_prefect(settings.data_dir)
+    from veilleuse.flows.weekly import weekly_watch
+
+    started = time.perf_counter()
+    result = weekly_watch(
+        source_dir=str(source_dir) if source_dir else None, load_demo_actors=load_demo_actors
+    )
+    result["timings"]["total"] = time.perf_counter() - started
+    _print_weekly(result, settings)
+    return result
+
+
+def _print_weekly(result: dict[str, Any], settings: Settings) -> None:
+    t = result["timings"]
+    staged = result["staged"]
+    out.print(f"[bold]1. collect[/bold] ({t['collect']:.1f} s): "
+              f"{sum(s.accepted for s in staged)} notices from {len(staged)} sources, "
+              f"{sum(s.rejected for s in staged)} rejected records")
+    for s in staged:
+        for problem in s.problems[:3]:
+            out.print(f"   [yellow]rejected[/yellow] {problem}")
+    idx = result["indexed"]
+    out.print(f"[bold]2. index[/bold] ({t['index']:.1f} s, store: "
+              f"{settings.store.resolved_backend().value}): "
+              f"{sum(r.created for r in idx)} new, {sum(r.updated for r in idx)} updated, "
+              f"{sum(r.unchanged for r in idx)} unchanged, {sum(len(r.failed) for r in idx)} failed")
+    for r in idx:
+        out.print(f"   {r.source:<20} {r.status:<9} new {r.created:>3}  updated {r.updated:>3}  "
+                  f"unchanged {r.unchanged:>3}  rejected {r.rejected:>2}")
+    e = result["embedded"]
+    out.print(f"[bold]3. embed[/bold] ({t['embed']:.1f} s): {e.embedded} notices embedded "
+              f"({e.model_calls} texts through the model, {e.cache_hits} from the cache)")
+    m = result["matched"]
+    out.print(f"[bold]4. match[/bold] ({t['match']:.1f} s): {m['matches']} matches for "
+              f"{m['actors']} actors over {m['notices']} open notices, "
+              f"{m['suggestions']} grouped-bid suggestions")
+    d = result["digests"]
+    out.print(f"[bold]5. digest[/bold] ({t['digest']:.1f} s, mail: {settings.mail.mode.value}): "
+              f"{len(d['sent'])} digests sent with {d['items']} items, {len(d['resent'])} resent, "
+              f"{len(d['empty'])} actors with nothing new, {len(d['failed'])} failed")
+    if settings.mail.mode.value == "outbox":
+        out.print(f"   outbox: {settings.outbox_dir().resolve()}")
+    out.print(f"total {t['total']:.1f} s")
+
+
+@app.command()
+def demo(
+    source_dir: Annotated[Path | None, typer.Option(help="Recorded sources; default: bundled samples")] = None,
+) -> None:
+    """Run the weekly watch on the bundled recorded sources and example actor profiles."""
+    _run_weekly(source_dir, load_demo_actors=True)
+
+
+@app.command()
+def weekly(
+    source_dir: Annotated[Path | None, typer.Option(help="Recorded sources to read instead of the defaults")] = None,
+) -> None:
+    """Run the weekly watch (collect → index → embed → match → digest) as a Prefect flow."""
+    _run_weekly(source_dir, load_demo_actors=False)
+
+
+# --------------------------------------------------------------------------- search
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words to look for")],
+    kind: Annotated[list[str] | None, typer.Option(help="tender, award, pin, funding_call")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Source name, e.g. boamp")] = None,
+    department: Annotated[list[str] | None, typer.Option("--department", "--dep", help="Département code")] = None,
+    cpv: Annotated[list[str] | None, typer.Option(help="CPV prefix, e.g. 45 or 9091")] = None,
+    reserved: Annotated[bool | None, typer.Option("--reserved/--not-reserved", help="Reserved contracts only / excluded")] = None,
+    deadline_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    deadline_to: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Open notices only")] = False,
+    mode: Annotated[str, typer.Option(help="text, vector or hybrid")] = "hybrid",
+    limit: int = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON notice per line with its score")] = False,
+) -> None:
+    """Search the configured store (embedded or Elasticsearch) with the shared filter language."""
+    from veilleuse.search.factory import open_store
+    from veilleuse.search.store import Filters
+
+    settings = get_settings()
+    filters = Filters(
+        kinds=kind or [], sources=source or [], departments=department or [],
+        cpv_prefixes=cpv or [], reserved=reserved,
+        deadline_from=date.fromisoformat(deadline_from) if deadline_from else None,
+        deadline_to=date.fromisoformat(deadline_to) if deadline_to else None,
+        statuses=["open"] if open_only else [],  # type: ignore[list-item]
+    )
+    store = open_store(settings)
+    try:
+        if mode == "text":
+            result = store.search_text(query, filters, limit=limit)
+        else:
+            from veilleuse.search.embeddings import make_embedder
+
+            embedder = make_embedder(settings.embedding, settings.embedding_cache_path())
+            vector = embedder.encode([query])[0]
+            result = (store.search_vector(vector, filters, limit=limit) if mode == "vector"
+                      else store.search_hybrid(query, vector, filters, limit=limit))
+    finally:
+        store.close()
+    if as_json:
+        for hit in result.hits:
+            row = hit.notice.model_dump(mode="json", exclude={"raw"})
+            row["score"] = hit.score
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    table = Table("score", "uid", "title", "deadline", "dép.")
+    for hit in result.hits:
+        n = hit.notice
+        table.add_row(f"{hit.score:.3f}", n.uid, n.title[:70], str(n.deadline or ""),
+                      ",".join(n.all_departments()[:3]))
+    out.print(f"{result.total} results ({mode})")
+    out.print(table)
+
+
+# --------------------------------------------------------------------------- actors
+
+
+@actors_app.command("import")
+def actors_import(path: Annotated[Path, typer.Argument(help="YAML or CSV file of actor profiles")]) -> None:
+    """Import actor profiles, updating in place by identifier or SIRET."""
+    from veilleuse.core.actors_io import load_actors
+    from veilleuse.records import repository as repo
+    from veilleuse.records.db import Records
+
+    actors = load_actors(path)
+    created, updated = repo.upsert_actors(Records(get_settings().records_url()), actors)
+    out.print(f"{len(actors)} profiles read: {created} created, {updated} updated")
+
+
+@actors_app.command("list")
+def actors_list() -> None:
+    """List actor profiles."""
+    from veilleuse.records import repository as repo
+    from veilleuse.records.db import Records
+
+    table = Table("id", "name", "family", "départements", "CPV")
+    for a in repo.list_actors(Records(get_settings().records_url())):
+        table.add_row(a.id, a.name, a.family.value, ",".join(a.territory.departments),
+                      str(len(a.cpv_interests)))
+    out.print(table)
+
+
+@actors_app.command("show")
+def actors_show(actor_id: str) -> None:
+    """Show one actor profile as JSON."""
+    from veilleuse.records import repository as repo
+    from veilleuse.records.db import Records
+
+    actor = repo.get_actor(Records(get_settings().records_url()), actor_id)
+    if actor is None:
+        err.print(f"no actor {actor_id!r}")
+        raise typer.Exit(1)
+    out.print_json(actor.model_dump_json())
+
+
+# --------------------------------------------------------------------------- embed, index
+
+
+@app.command()
+def embed() -> None:
+    """Embed every stored notice whose vector is missing or stale (cached by text)."""
+    from veilleuse.search.embeddings import make_embedder
+    from veilleuse.search.factory import open_store
+    from veilleuse.search.indexing import embed_missing
+
+    settings = get_settings()
+    store = open_store(settings)
+    embedder = make_embedder(settings.embedding, settings.embedding_cache_path())
+    todo = len(store.uids_without_vector(embedder.name))
+    with Progress(console=err) as progress:
+        bar = progress.add_task("embedding", total=todo)
+        count = embed_missing(store, embedder, progress=lambda n: progress.advance(bar, n))
+    store.close()
+    out.print(f"{count} notices embedded ({embedder.misses} through the model)")
+
+
+@index_app.command("migrate")
+def index_migrate() -> None:
+    """Build a new index version with the current mappings, reindex, and swap the alias."""
+    from veilleuse.search.factory import open_store
+
+    store = open_store(get_settings())
+    migrate = getattr(store, "migrate", None)
+    if migrate is None:
+        out.print("the embedded store has no index versions: nothing to migrate")
+        return
+    out.print(str(migrate()))
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@sources_app.command("status")
+def sources_status() -> None:
+    """Per-source freshness and the last run report."""
+    from veilleuse.records import repository as repo
+    from veilleuse.records.db import Records
+
+    table = Table("source", "status", "last run", "fetched", "new", "updated", "unchanged", "rejected")
+    for run in repo.last_source_runs(Records(get_settings().records_url())):
+        table.add_row(run.source, run.status, str(run.finished_at or run.started_at)[:19],
+                      str(run.fetched), str(run.new), str(run.updated), str(run.unchanged),
+                      str(run.rejected))
+    out.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

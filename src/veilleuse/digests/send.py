@@ -1,0 +1,120 @@
+"""Digest stage: compose, log as pending, send, confirm — so a crash never double-sends.
+
+Order of operations per actor: (1) resend any digest a previous run logged but did not confirm,
+as the very same message; (2) compose from matches minus every notice already logged for that
+actor; (3) log the digest and its items as pending in one transaction (the unique (actor, notice)
+key forbids a second announcement); (4) send; (5) mark sent. A failure at (4) leaves it pending
+for the next run; a crash between (4) and (5) resends the identical message, whose Message-ID
+lets the receiving side discard the copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_string, policy
+
+from veilleuse.config.settings import Settings
+from veilleuse.core.errors import MailError, RecordsError
+from veilleuse.core.models import GroupedBidSuggestion, Match, Notice
+from veilleuse.digests.compose import compose_digest
+from veilleuse.digests.mailer import Mailer, build_message
+from veilleuse.digests.render import render_digest
+from veilleuse.records import repository as repo
+from veilleuse.records.db import Records
+
+
+@dataclass
+class DigestReport:
+    sent: list[str] = field(default_factory=list)
+    resent: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+    no_address: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    items: int = 0
+
+
+def resend_unsent(records: Records, mailer: Mailer, report: DigestReport) -> None:
+    for pending in repo.unsent_digests(records):
+        message = message_from_string(pending.message, policy=policy.default)
+        try:
+            mailer.send(message)  # type: ignore[arg-type]
+        except MailError as exc:
+            repo.mark_digest(records, pending.digest_id, "failed", str(exc))
+            report.failed.append((pending.digest_id, str(exc)))
+            continue
+        repo.mark_digest(records, pending.digest_id, "sent")
+        report.resent.append(pending.digest_id)
+
+
+def send_digests(
+    records: Records,
+    notices: dict[str, Notice],
+    matches: list[Match],
+    teams: dict[str, GroupedBidSuggestion],
+    mailer: Mailer,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    degraded_sources: list[str] | None = None,
+) -> DigestReport:
+    now = now or datetime.now(UTC)
+    report = DigestReport()
+    resend_unsent(records, mailer, report)
+    actors = repo.list_actors(records)
+    names = {a.id: a.name for a in actors}
+    by_actor: dict[str, list[Match]] = {}
+    for m in matches:
+        by_actor.setdefault(m.actor_id, []).append(m)
+    period_end: date = now.date()
+    for actor in actors:
+        if not actor.digest.enabled:
+            continue
+        already = repo.sent_uids(records, actor.id)
+        digest_id = repo.next_digest_id(records, actor.id, now)
+        digest = compose_digest(
+            actor,
+            by_actor.get(actor.id, []),
+            notices,
+            teams,
+            names,
+            already,
+            period_start=period_end - timedelta(days=7),
+            period_end=period_end,
+            degraded_sources=degraded_sources or [],
+            territory_name=settings.territory_name,
+            today=period_end,
+        )
+        digest.digest_id = digest_id
+        if not digest.lines:
+            report.empty.append(actor.id)
+            continue
+        if not actor.email():
+            report.no_address.append(actor.id)
+            continue
+        rendered = render_digest(digest)
+        message = build_message(
+            digest,
+            rendered,
+            sender=settings.mail.sender,
+            reply_to=settings.mail.reply_to,
+            unsubscribe_url=settings.mail.unsubscribe_url,
+        )
+        uids = [uid for line in digest.lines for uid in [line.notice.uid, *line.notice.also_in]]
+        try:
+            repo.reserve_digest(
+                records, digest.digest_id, actor.id, now, message.as_string(), list(dict.fromkeys(uids))
+            )
+        except RecordsError as exc:  # a concurrent run logged one of these items first
+            report.failed.append((digest.digest_id, str(exc)))
+            continue
+        try:
+            mailer.send(message)
+        except MailError as exc:
+            repo.mark_digest(records, digest.digest_id, "failed", str(exc))
+            report.failed.append((digest.digest_id, str(exc)))
+            continue
+        repo.mark_digest(records, digest.digest_id, "sent")
+        report.sent.append(digest.digest_id)
+        report.items += len(digest.lines)
+    return report

@@ -1,0 +1,20 @@
+"""Prefect process settings that must be in place before Prefect is imported."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def prepare_prefect(data_dir: Path) -> None:
+    """Quiet, offline, state under the deployment's data folder, patient start-up on 2 cores."""
+    defaults = {
+        "PREFECT_HOME": str((data_dir / "prefect").resolve()),
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_UI_ENABLED": "false",
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)

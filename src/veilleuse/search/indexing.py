@@ -1,0 +1,53 @@
+"""Index stage: upsert notices into the store, then embed only what is new or changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from veilleuse.core.models import Notice, NoticeStatus, deadline_instant
+from veilleuse.search.store import DuplicatePolicy, NoticeStore, WriteReport
+
+
+@dataclass
+class IndexReport:
+    write: WriteReport = field(default_factory=WriteReport)
+    embedded: int = 0
+    embed_seconds: float = 0.0
+    cache_hits: int = 0
+
+
+def refresh_status(notice: Notice, now: datetime) -> Notice:
+    """An open notice whose deadline has passed becomes closed; nothing is ever deleted."""
+    instant = deadline_instant(notice.deadline)
+    if notice.status is NoticeStatus.OPEN and instant is not None and instant < now:
+        return notice.model_copy(update={"status": NoticeStatus.CLOSED}).with_hash()
+    return notice
+
+
+def index_notices(
+    store: NoticeStore,
+    notices: Sequence[Notice],
+    now: datetime | None = None,
+) -> WriteReport:
+    now = now or datetime.now(UTC)
+    return store.write((refresh_status(n, now) for n in notices), policy=DuplicatePolicy.OVERWRITE)
+
+
+def embed_missing(
+    store: NoticeStore,
+    embedder: object,
+    batch_size: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Embed every stored notice whose vector is missing or stale; returns how many."""
+    name = embedder.name  # type: ignore[attr-defined]
+    todo = store.uids_without_vector(name)
+    for start in range(0, len(todo), batch_size):
+        notices = store.get_many(todo[start : start + batch_size])
+        vectors = embedder.encode([n.text_for_embedding() for n in notices])  # type: ignore[attr-defined]
+        store.set_vectors({n.uid: v for n, v in zip(notices, vectors, strict=True)}, model=name)
+        if progress:
+            progress(len(notices))
+    return len(todo)
