@@ -38,7 +38,7 @@ def resend_unsent(records: Records, mailer: Mailer, report: DigestReport) -> Non
     for pending in repo.unsent_digests(records):
         message = message_from_string(pending.message, policy=policy.default)
         try:
-            mailer.send(message)  # type: ignore[arg-type]
+            mailer.send(message)
         except MailError as exc:
             repo.mark_digest(records, pending.digest_id, "failed", str(exc))
             report.failed.append((pending.digest_id, str(exc)))
@@ -92,7 +92,7 @@ def send_digests(
         if not actor.email():
             report.no_address.append(actor.id)
             continue
-        rendered = render_digest(digest)
+        rendered = render_digest(digest, unsubscribe_url=settings.mail.unsubscribe_url)
         message = build_message(
             digest,
             rendered,
@@ -100,10 +100,10 @@ def send_digests(
             reply_to=settings.mail.reply_to,
             unsubscribe_url=settings.mail.unsubscribe_url,
         )
-        uids = [uid for line in digest.lines for uid in [line.notice.uid, *line.notice.also_in]]
+        uids = sorted(digest.covered_uids())
         try:
             repo.reserve_digest(
-                records, digest.digest_id, actor.id, now, message.as_string(), list(dict.fromkeys(uids))
+                records, digest.digest_id, actor.id, now, message.as_string(), uids
             )
         except RecordsError as exc:  # a concurrent run logged one of these items first
             report.failed.append((digest.digest_id, str(exc)))

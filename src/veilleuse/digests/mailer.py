@@ -1,0 +1,157 @@
+"""Turn a rendered digest into an e-mail and deliver it: to an outbox folder or over SMTP.
+
+`Mailer` is the seam; both implementations are real (files on disk, a real SMTP session).
+The Message-ID derives from the digest id, so a digest re-sent after a crash is recognisably
+the same message, and the outbox keeps one file per digest id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from datetime import UTC, datetime
+from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Protocol
+
+from veilleuse.config.settings import MailMode, MailSettings, Settings
+from veilleuse.core.errors import MailError
+from veilleuse.digests.compose import Digest
+from veilleuse.digests.render import RenderedDigest, personal_url
+
+DIGEST_HEADER = "X-Veilleuse-Digest"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+def message_id_for(digest_id: str) -> str:
+    """'<sha1(digest_id)@veilleuse>': the same digest always has the same Message-ID."""
+    return f"<{hashlib.sha1(digest_id.encode('utf-8')).hexdigest()}@veilleuse>"
+
+
+def build_message(
+    digest: Digest,
+    rendered: RenderedDigest,
+    *,
+    sender: str,
+    reply_to: str | None,
+    unsubscribe_url: str | None,
+    date: datetime | None = None,
+) -> EmailMessage:
+    """A multipart/alternative message (text first, HTML preferred) addressed to the actor.
+
+    `unsubscribe_url` may contain `{actor_id}` and `{digest_id}`, filled in URL-quoted, so one
+    setting gives each actor a working one-click List-Unsubscribe link.
+    """
+    address = digest.actor.email()
+    if not address:
+        raise MailError(
+            f"digest {digest.digest_id}: actor {digest.actor.id!r} has no e-mail address"
+        )
+    message = EmailMessage()
+    try:
+        message["From"] = sender
+        message["To"] = Address(display_name=digest.actor.name, addr_spec=address)
+        if reply_to:
+            message["Reply-To"] = reply_to
+    except (ValueError, IndexError, HeaderParseError) as exc:
+        raise MailError(f"digest {digest.digest_id}: invalid address ({exc})") from exc
+    message["Subject"] = " ".join(rendered.subject.split())
+    message["Date"] = format_datetime(date or datetime.now(UTC))
+    message["Message-ID"] = message_id_for(digest.digest_id)
+    message[DIGEST_HEADER] = digest.digest_id
+    message["Auto-Submitted"] = "auto-generated"  # no vacation replies to a robot
+    message["Content-Language"] = "fr"
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{personal_url(unsubscribe_url, digest)}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    # quoted-printable keeps the message 7-bit: safe for any relay and for as_string() storage
+    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def _recipients(message: EmailMessage) -> str:
+    return ", ".join(str(v) for v in message.get_all("To", [])) or "(no recipient)"
+
+
+class OutboxMailer:
+    """Writes each message to `<folder>/<digest id>.eml`; re-sending a digest overwrites its file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def path_for(self, message: EmailMessage) -> Path:
+        key = message.get(DIGEST_HEADER) or message.get("Message-ID")
+        if not key:
+            raise MailError(
+                f"outbox {self.folder}: message has neither {DIGEST_HEADER} nor Message-ID"
+            )
+        key = str(key).strip()
+        safe = _UNSAFE.sub("_", key).strip("._") or "digest"
+        if safe != key:  # keep distinct ids distinct after cleaning ("a:b" vs "a_b")
+            safe = f"{safe}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:8]}"
+        return self.folder / f"{safe}.eml"
+
+    def send(self, message: EmailMessage) -> None:
+        target = self.path_for(message)
+        data = message.as_bytes(policy=policy.SMTP)
+        temp: str | None = None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".eml.tmp")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, target)
+            temp = None
+        except OSError as exc:
+            raise MailError(
+                f"outbox: cannot write {target} for {_recipients(message)}: {exc}"
+            ) from exc
+        finally:
+            if temp is not None:
+                Path(temp).unlink(missing_ok=True)
+
+
+class SmtpMailer:
+    """Sends over SMTP with smtplib: STARTTLS and login when configured, one session per message."""
+
+    def __init__(self, settings: MailSettings) -> None:
+        self.settings = settings
+
+    def send(self, message: EmailMessage) -> None:
+        s = self.settings
+        where = f"{s.smtp_host}:{s.smtp_port}"
+        recipients = _recipients(message)
+        try:
+            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout) as smtp:
+                if s.smtp_starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if s.smtp_user:
+                    password = s.smtp_password.get_secret_value() if s.smtp_password else ""
+                    smtp.login(s.smtp_user, password)
+                refused = smtp.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise MailError(f"SMTP {where}: could not send to {recipients}: {exc}") from exc
+        if refused:
+            raise MailError(f"SMTP {where}: recipients refused: {refused}")
+
+
+def make_mailer(settings: Settings) -> Mailer:
+    """The mailer the settings ask for: 'outbox' (default, writes .eml files) or 'smtp'."""
+    if settings.mail.mode == MailMode.SMTP:
+        return SmtpMailer(settings.mail)
+    return OutboxMailer(settings.outbox_dir())

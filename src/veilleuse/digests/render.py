@@ -1,0 +1,356 @@
+"""Render a digest as a French e-mail: subject, phone-friendly HTML and plain text.
+
+All wording and formatting (dates, amounts, lots, teams) is decided here in Python, without the
+system locale, so that both templates only lay out ready-made French strings and show exactly
+the same facts. Notice text is untrusted: the HTML template is autoescaped and only http(s)
+links are kept.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from veilleuse.core.geo import department_name
+from veilleuse.core.models import Money, NoticeKind, ReservedKind, deadline_instant
+from veilleuse.core.normalise import PARIS
+from veilleuse.digests.compose import Digest, DigestLine
+
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+NBSP = "\u00a0"  # keeps "1 250 000 €" and "12 h 00" on one line
+
+KIND_LABELS = {
+    NoticeKind.TENDER: "Appel d'offres",
+    NoticeKind.FUNDING_CALL: "Appel à projets",
+    NoticeKind.PIN: "Avis de pré-information",
+    NoticeKind.AWARD: "Avis d'attribution",
+    NoticeKind.OTHER: "Autre avis",
+}
+RESERVED_LABELS = {
+    ReservedKind.SHELTERED_WORKSHOP: "ESAT/EA",
+    ReservedKind.INSERTION: "insertion",
+    ReservedKind.ESS: "ESS",
+    ReservedKind.PUBLIC_SERVICE_MISSION: "mission de service public",
+}
+SOURCE_LABELS = {
+    "boamp": "BOAMP",
+    "ted": "TED",
+    "ted_eforms": "TED",
+    "ted_api_v3": "TED",
+    "ted_legacy_xml": "TED",
+    "aides_territoires": "Aides-territoires",
+    "calls_for_projects": "appels à projets",
+    "funding_feeds": "flux de financements",
+    "decp": "DECP",
+}
+CURRENCY_SYMBOLS = {"EUR": "€"}
+_SPACES = re.compile(r"[^\S\u00a0\u202f]+")
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class LineView:
+    """One digest line as French strings, the same for the HTML and the text template."""
+
+    number: int
+    title: str
+    url: str | None
+    kind: str
+    buyer_label: str
+    buyer: str | None
+    place: str | None
+    deadline: str
+    days_left: str | None
+    value: str | None
+    reserved: str | None
+    social_clause: bool
+    lots_heading: str | None
+    lots_titles: str | None
+    reasons: list[str]
+    team: str | None
+    score: int
+
+
+# --------------------------------------------------------------------------- French formatting
+
+
+def format_date_fr(day: date) -> str:
+    """'1er décembre 2026', '23 novembre 2026' — no locale needed."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{number} {MONTHS[day.month - 1]} {day.year}"
+
+
+def format_amount_fr(amount: float, currency: str = "EUR") -> str:
+    """'1 250 000 €': whole units, non-breaking spaces between thousands and before the unit."""
+    grouped = f"{round(amount):,}".replace(",", NBSP)
+    return f"{grouped}{NBSP}{CURRENCY_SYMBOLS.get(currency, currency)}"
+
+
+def format_deadline_fr(value: date | datetime | None) -> str:
+    """'avant le 12 décembre 2026 à 12 h 00' (Paris time), or the day alone when no time is given."""
+    if value is None:
+        return "date limite non précisée"
+    if isinstance(value, datetime):
+        local = value.astimezone(PARIS)
+        return (
+            f"avant le {format_date_fr(local.date())} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
+        )
+    return f"au plus tard le {format_date_fr(value)}"
+
+
+def days_left_fr(value: date | datetime | None, today: date) -> str | None:
+    """'19 jours restants', counted in Paris calendar days from `today`."""
+    instant = deadline_instant(value)
+    if value is None or instant is None:
+        return None
+    day = value.astimezone(PARIS).date() if isinstance(value, datetime) else value
+    days = (day - today).days
+    if days < 0:
+        return "délai dépassé"
+    if days == 0:
+        return "dernier jour"
+    if days == 1:
+        return "1 jour restant"
+    return f"{days} jours restants"
+
+
+def join_fr(items: list[str]) -> str:
+    """'a', 'a et b', 'a, b et c'."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} et {items[-1]}"
+
+
+def lot_label(lot_id: str) -> str:
+    """'LOT-0002' → '2'; other ids are shown as given."""
+    text = lot_id.strip()
+    head = text.lower().removeprefix("lot").lstrip(" -_")
+    return str(int(head)) if head.isdigit() else text
+
+
+def lots_phrase(lot_ids: list[str]) -> str:
+    """'lot 1', 'lots 2 et 3'."""
+    labels = [lot_label(i) for i in lot_ids]
+    return f"{'lot' if len(labels) == 1 else 'lots'} {join_fr(labels)}"
+
+
+def source_label(source: str) -> str:
+    return SOURCE_LABELS.get(source.lower(), source)
+
+
+# --------------------------------------------------------------------------- one line
+
+
+def _safe_url(url: str | None) -> str | None:
+    if url and url.strip().lower().startswith(("https://", "http://")):
+        return url.strip()
+    return None
+
+
+def personal_url(template: str | None, digest: Digest) -> str | None:
+    """Fill `{actor_id}` and `{digest_id}` (URL-quoted) so one setting serves every actor."""
+    if not template:
+        return None
+    return template.replace("{actor_id}", quote(digest.actor.id, safe="")).replace(
+        "{digest_id}", quote(digest.digest_id, safe="")
+    )
+
+
+def _one_line(text: str) -> str:
+    """Collapse white space (line breaks included) but keep the non-breaking spaces we put in."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def _value(line: DigestLine) -> str | None:
+    values = [lot.estimated_value for lot in line.lots]
+    money: Money | None = line.notice.estimated_value
+    if line.lots and all(values) and len({v.currency for v in values if v}) == 1:
+        total = sum(v.amount for v in values if v)
+        money = Money(amount=total, currency=values[0].currency if values[0] else "EUR")
+    return format_amount_fr(money.amount, money.currency) if money else None
+
+
+def _place(line: DigestLine) -> str | None:
+    codes: dict[str, None] = {}
+    for lot in line.lots:
+        codes.update(dict.fromkeys(lot.places.departments))
+    if not codes:
+        codes = dict.fromkeys(line.notice.all_departments())
+    return join_fr([_department(code) for code in codes]) or None
+
+
+def _department(code: str) -> str:
+    name = department_name(code)
+    return f"{name} ({code})" if name else f"département {code}"
+
+
+def _buyer(line: DigestLine) -> str | None:
+    buyer = line.notice.buyer
+    if not buyer.name:
+        return buyer.city
+    name = _one_line(buyer.name)
+    if buyer.city and buyer.city.lower() not in name.lower():
+        return f"{name} ({buyer.city})"
+    return name
+
+
+def _reserved(line: DigestLine) -> str | None:
+    flagged = [line.notice.reserved, *(lot.reserved for lot in line.lots)]
+    if not any(flagged):
+        return None
+    kinds = {*line.notice.reserved_kinds, *(k for lot in line.lots for k in lot.reserved_kinds)}
+    labels = [RESERVED_LABELS[k] for k in ReservedKind if k in kinds]
+    return f"Marché réservé ({', '.join(labels)})" if labels else "Marché réservé"
+
+
+def _lots(line: DigestLine) -> tuple[str | None, str | None]:
+    """('Lots 2 et 3', 'Nettoyage des locaux ; Vitrerie') for the lots on this line."""
+    if not line.lots:
+        return None, None
+    heading = lots_phrase([lot.id for lot in line.lots]).capitalize()
+    titles = [_one_line(lot.title) for lot in line.lots if lot.title]
+    return heading, " ; ".join(titles) or None
+
+
+def _team(line: DigestLine, actor_id: str) -> str | None:
+    team = line.team
+    if team is None:
+        return None
+    ordered = [team.lead, *(m for m in team.members if m != team.lead)]
+    members = []
+    for member in ordered:
+        name = "vous" if member == actor_id else _one_line(line.partner_names.get(member, member))
+        roles = ["mandataire"] if member == team.lead else []
+        lot_ids = [a.lot_id for a in team.assignments if a.actor_id == member]
+        if lot_ids:
+            roles.append(lots_phrase(lot_ids))
+        members.append(f"{name} ({', '.join(roles)})" if roles else name)
+    sentence = f"Groupement suggéré : {', '.join(members)}"
+    total = len(line.notice.lots)
+    if total > 1 and line.lots:
+        alone = len(line.lots)
+        sentence += f" — seul·e, vous couvririez {alone} lot{'s' if alone > 1 else ''} sur {total}"
+    return sentence
+
+
+def line_view(number: int, line: DigestLine, actor_id: str, today: date) -> LineView:
+    notice = line.notice
+    deadline = line.deadline()
+    reasons = sorted(line.match.reasons, key=lambda r: -r.weight)[:3]
+    lots_heading, lots_titles = _lots(line)
+    return LineView(
+        number=number,
+        title=_one_line(notice.title),
+        url=_safe_url(notice.url),
+        kind=KIND_LABELS[notice.kind],
+        buyer_label="Financeur" if notice.kind == NoticeKind.FUNDING_CALL else "Acheteur",
+        buyer=_buyer(line),
+        place=_place(line),
+        deadline=format_deadline_fr(deadline),
+        days_left=days_left_fr(deadline, today),
+        value=_value(line),
+        reserved=_reserved(line),
+        social_clause=bool(notice.social_clause or any(lot.social_clause for lot in line.lots)),
+        lots_heading=lots_heading,
+        lots_titles=lots_titles,
+        reasons=[_one_line(r.text) for r in reasons],
+        team=_team(line, actor_id),
+        score=round(line.match.score),
+    )
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def _wrap(text: str, indent: str = "", first: str | None = None, width: int = 72) -> str:
+    """Plain-text paragraphs at ~72 columns; URLs and words are never cut."""
+    return textwrap.fill(
+        _one_line(text),
+        width=width,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+@lru_cache(maxsize=2)
+def environment(html: bool) -> Environment:
+    """One environment per output: the shared macros are compiled escaping (HTML) or not (text).
+
+    A single environment choosing autoescape by file name is unsafe with shared macros: Jinja
+    marks a macro's result safe according to the *calling* template, while the macro body
+    escapes (or not) according to its own file — untrusted text would reach the HTML raw.
+    """
+    env = Environment(
+        loader=PackageLoader("veilleuse.digests", "templates"),
+        autoescape=html,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["wrap"] = _wrap
+    return env
+
+
+def subject_for(digest: Digest) -> str:
+    count = len(digest.lines)
+    if count == 0:
+        what = "aucune nouvelle opportunité"
+    else:
+        what = f"{count} opportunité{'s' if count > 1 else ''}"
+    week = format_date_fr(digest.period_end)
+    return f"Veilleuse — {what} pour {_one_line(digest.actor.name)} (semaine du {week})"
+
+
+def render_digest(
+    digest: Digest, *, preferences_url: str | None = None, unsubscribe_url: str | None = None
+) -> RenderedDigest:
+    """Subject, HTML and text of the digest; the links (see `personal_url`) go in the footer."""
+    today = digest.reference_day()
+    subject = subject_for(digest)
+    context = {
+        "subject": subject,
+        "actor_name": _one_line(digest.actor.name),
+        "territory": _one_line(digest.territory_name),
+        "count": len(digest.lines),
+        "period_start": format_date_fr(digest.period_start),
+        "period_end": format_date_fr(digest.period_end),
+        "degraded": join_fr(list(dict.fromkeys(source_label(s) for s in digest.degraded_sources))),
+        "lines": [
+            line_view(i, line, digest.actor.id, today) for i, line in enumerate(digest.lines, 1)
+        ],
+        "preferences_url": _safe_url(personal_url(preferences_url, digest)),
+        "unsubscribe_url": _safe_url(personal_url(unsubscribe_url, digest)),
+    }
+    return RenderedDigest(
+        subject=subject,
+        html=environment(html=True).get_template("digest.html.j2").render(context),
+        text=environment(html=False).get_template("digest.txt.j2").render(context),
+    )
