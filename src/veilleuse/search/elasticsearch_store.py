@@ -1,0 +1,280 @@
+"""The Elasticsearch notice store: same protocol and semantics as the embedded store, at scale.
+
+Notices live in a versioned index (`<alias>-v1`, `-v2`…) that the application reads through an
+alias, so `migrate` can rebuild the index with new mappings and swap the alias atomically. The
+client is built on first use: constructing a store touches no network. Writes are chunked bulk
+requests, idempotent by content hash, retried with backoff on 429/5xx; every notice that could
+not be written is reported with the server's reason. Hybrid search fuses the text and kNN
+rankings client-side (reciprocal rank fusion), because the RRF retriever needs a licence.
+Scores: text hits keep the BM25 score, vector hits the cosine (like the embedded store), hybrid
+hits the RRF score. Connection, lifecycle and bulk mechanics are in es_index.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from veilleuse.core.errors import StoreError
+from veilleuse.core.models import Notice
+from veilleuse.search import es_query as q
+from veilleuse.search.es_index import EsIndex, Op, batched
+from veilleuse.search.es_mapping import SEARCH, from_document, to_document, vector_fields
+from veilleuse.search.store import (
+    FACET_FIELDS,
+    DuplicatePolicy,
+    Filters,
+    Hit,
+    SearchResult,
+    WriteReport,
+    reciprocal_rank_fusion,
+)
+
+_NO_SEARCH = [SEARCH]  # _source_excludes: the derived fields are never part of a Notice
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ElasticsearchStore(EsIndex):
+    """NoticeStore over an Elasticsearch 8 cluster (or the local test node)."""
+
+    # ------------------------------------------------------------------ writes
+
+    def write(
+        self, notices: Iterable[Notice], policy: DuplicatePolicy = DuplicatePolicy.OVERWRITE
+    ) -> WriteReport:
+        report = WriteReport()
+        now = _now()
+        es = self._ready()
+        touched = False
+        with self._guard("write"):
+            for chunk in batched(notices, self.settings.bulk_chunk_size):
+                ops = self._plan(chunk, policy, now, report)
+                for uid, outcome, error in self._bulk(ops):
+                    if error:
+                        report.failed.append((uid, error))
+                    else:
+                        getattr(report, outcome).append(uid)
+                touched = touched or bool(ops)
+            if touched:
+                es.indices.refresh(index=self.alias)
+        return report
+
+    def _plan(
+        self, chunk: list[Notice], policy: DuplicatePolicy, now: datetime, report: WriteReport
+    ) -> list[Op]:
+        """Bulk operations for one chunk, decided against the stored content hashes."""
+        chunk = [n if n.content_hash else n.with_hash() for n in chunk]
+        wanted = ["content_hash", "first_seen", f"{SEARCH}.vector*"]
+        stored = self._sources([n.uid for n in chunk], includes=wanted)
+        ops: list[Op] = []
+        for notice in chunk:
+            uid, prev = notice.uid, stored.get(notice.uid)
+            if prev is not None:
+                if policy is DuplicatePolicy.SKIP:
+                    report.skipped.append(uid)
+                    continue
+                if policy is DuplicatePolicy.FAIL:
+                    report.failed.append((uid, "already stored (duplicate policy: fail)"))
+                    continue
+                if prev.get("content_hash") == notice.content_hash:
+                    body = {"doc": {"last_seen": now.isoformat()}}
+                    ops.append(("unchanged", uid, {"update": {"_id": uid}}, body))
+                    continue
+            first_seen = (
+                datetime.fromisoformat(prev["first_seen"].replace("Z", "+00:00"))
+                if prev is not None and prev.get("first_seen")
+                else notice.first_seen or now
+            )
+            kept = notice.model_copy(update={"first_seen": first_seen, "last_seen": now})
+            try:  # a changed notice keeps its vector; uids_without_vector sees a stale hash
+                doc = to_document(kept, vector_fields(prev or {}))
+            except (ValueError, TypeError, AttributeError) as exc:
+                report.failed.append(
+                    (uid, f"cannot build the document: {type(exc).__name__}: {exc}")
+                )
+                continue
+            ops.append(
+                ("created" if prev is None else "updated", uid, {"index": {"_id": uid}}, doc)
+            )
+            stored[uid] = {"content_hash": kept.content_hash, "first_seen": first_seen.isoformat()}
+            stored[uid][SEARCH] = doc[SEARCH]
+        return ops
+
+    def delete(self, uids: Sequence[str]) -> int:
+        self._ready()
+        ops: list[Op] = [("deleted", u, {"delete": {"_id": u}}, None) for u in dict.fromkeys(uids)]
+        if not ops:
+            return 0
+        with self._guard("delete"):
+            response = self.client.bulk(
+                index=self.alias, operations=[o[2] for o in ops], refresh=True
+            )
+        return sum(1 for item in response["items"] if item["delete"].get("result") == "deleted")
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, uid: str) -> Notice | None:
+        found = self.get_many([uid])
+        return found[0] if found else None
+
+    def get_many(self, uids: Sequence[str]) -> list[Notice]:
+        sources = self._sources(uids, excludes=_NO_SEARCH)
+        notices = {uid: from_document(src) for uid, src in sources.items()}
+        return [notices[u] for u in uids if u in notices]
+
+    def count(self, filters: Filters | None = None) -> int:
+        es = self._ready()
+        with self._guard("count"):
+            return int(es.count(index=self.alias, query=q.filter_query(filters))["count"])
+
+    def iter_notices(
+        self, filters: Filters | None = None, batch_size: int = 500
+    ) -> Iterator[Notice]:
+        self._ready()
+        source = {"excludes": _NO_SEARCH}
+        for hit in self._scan(self.alias, q.filter_query(filters), source, batch_size):
+            yield from_document(hit["_source"])
+
+    # ------------------------------------------------------------------ vectors
+
+    def set_vectors(self, vectors: dict[str, np.ndarray], model: str) -> None:
+        hashes = self._sources(list(vectors), includes=["content_hash"])
+        ops: list[Op] = []
+        for uid, raw in vectors.items():
+            if uid not in hashes:
+                continue  # unknown or deleted notice: nothing to attach the vector to
+            vec = np.asarray(raw, dtype=np.float32).ravel()
+            if vec.shape[0] != self.dimension:
+                raise StoreError(
+                    f"vector of {uid} has {vec.shape[0]} dimensions, index has {self.dimension}"
+                )
+            derived = {
+                "vector": vec.tolist(),
+                "vector_model": model,
+                "vector_hash": hashes[uid].get("content_hash"),
+            }
+            ops.append(("updated", uid, {"update": {"_id": uid}}, {"doc": {SEARCH: derived}}))
+        with self._guard("set_vectors"):
+            failed = [(uid, err) for uid, _, err in self._bulk(ops) if err]
+            if ops:
+                self.client.indices.refresh(index=self.alias)
+        if failed:
+            raise StoreError(f"{len(failed)} vectors not stored, e.g. {failed[:3]}")
+
+    def uids_without_vector(self, model: str) -> list[str]:
+        self._ready()
+        source = {
+            "includes": ["uid", "content_hash", f"{SEARCH}.vector_model", f"{SEARCH}.vector_hash"]
+        }
+        out: list[str] = []
+        for hit in self._scan(self.alias, {"match_all": {}}, source):
+            src = hit["_source"]
+            derived = src.get(SEARCH) or {}
+            current = derived.get("vector_hash") == src.get("content_hash")
+            if derived.get("vector_model") != model or not current:
+                out.append(src["uid"])
+        return out
+
+    def get_vectors(self, uids: Sequence[str]) -> dict[str, np.ndarray]:
+        sources = self._sources(uids, includes=[f"{SEARCH}.vector"])
+        return {
+            uid: np.asarray(src[SEARCH]["vector"], dtype=np.float32)
+            for uid, src in sources.items()
+            if (src.get(SEARCH) or {}).get("vector") is not None
+        }
+
+    # ------------------------------------------------------------------ search
+
+    def _search(self, action: str, **body: Any) -> dict[str, Any]:
+        es = self._ready()
+        with self._guard(action):
+            return dict(es.search(index=self.alias, source_excludes=_NO_SEARCH, **body))
+
+    def _text_ranking(
+        self, text: str, filters: Filters | None, size: int, offset: int = 0
+    ) -> tuple[list[Hit], int]:
+        for any_term in (False, True):
+            query = q.text_query(text, filters, any_term=any_term)
+            if query is None or size <= 0:
+                return [], 0
+            response = self._search(
+                "text search",
+                query=query,
+                from_=offset,
+                size=size,
+                track_total_hits=True,
+                sort=["_score", {"uid": "asc"}],
+                highlight=q.highlight(text),
+            )
+            total = int(response["hits"]["total"]["value"])
+            if total:
+                hits = [
+                    Hit(from_document(h["_source"]), float(h["_score"] or 0.0), q.highlights_of(h))
+                    for h in response["hits"]["hits"]
+                ]
+                return hits, total
+        return [], 0
+
+    def search_text(
+        self, query: str, filters: Filters | None = None, limit: int = 20, offset: int = 0
+    ) -> SearchResult:
+        hits, total = self._text_ranking(query, filters, limit, offset)
+        return SearchResult(hits=hits, total=total)
+
+    def _vector_ranking(
+        self, vector: np.ndarray, filters: Filters | None, limit: int
+    ) -> tuple[list[Hit], int]:
+        if limit <= 0:
+            return [], 0
+        response = self._search(
+            "vector search", knn=q.knn_clause(vector, filters, limit), size=limit
+        )
+        hits = [
+            Hit(from_document(h["_source"]), q.cosine_from_score(float(h["_score"])))
+            for h in response["hits"]["hits"]
+        ]
+        hits.sort(key=lambda h: (-h.score, h.notice.uid))
+        with self._guard("count"):
+            total = self.client.count(
+                index=self.alias,
+                query=q.filter_query(filters, {"exists": {"field": f"{SEARCH}.vector"}}),
+            )["count"]
+        return hits, int(total)
+
+    def search_vector(
+        self, vector: np.ndarray, filters: Filters | None = None, limit: int = 20
+    ) -> SearchResult:
+        hits, total = self._vector_ranking(vector, filters, limit)
+        return SearchResult(hits=hits, total=total)
+
+    def search_hybrid(
+        self, query: str, vector: np.ndarray, filters: Filters | None = None, limit: int = 20
+    ) -> SearchResult:
+        depth = max(limit * 3, 50)
+        text, text_total = self._text_ranking(query, filters, depth)
+        vec, _ = self._vector_ranking(vector, filters, depth)
+        by_uid = {h.notice.uid: h for h in vec}
+        by_uid.update({h.notice.uid: h for h in text})  # text hits carry the highlights
+        fused = reciprocal_rank_fusion([[h.notice.uid for h in text], [h.notice.uid for h in vec]])
+        hits = [
+            Hit(by_uid[uid].notice, score, by_uid[uid].highlights) for uid, score in fused[:limit]
+        ]
+        return SearchResult(hits=hits, total=max(text_total, len(fused)))
+
+    def facets(
+        self, filters: Filters | None = None, query: str | None = None
+    ) -> dict[str, dict[str, int]]:
+        text = q.text_query(query, filters) if query else None
+        response = self._search(
+            "facets",
+            query=text or q.filter_query(filters),
+            size=0,
+            aggs=q.facet_aggregations(_now().date()),
+        )
+        return q.facets_from(response.get("aggregations", {}), FACET_FIELDS)

@@ -1,0 +1,203 @@
+"""Translation of the shared search language (Filters, text, vectors, facets) into Elasticsearch.
+
+Pure functions that build request bodies and read responses, so they can be unit-tested without
+a server. The semantics are the embedded store's: every word must match (the last one as a
+prefix), accents and case never matter (queries are folded like `search.text`), a bare deadline
+date counts as the whole day in UTC (`deadline_bounds`), and the deadline facet buckets follow
+`deadline_bucket` relative to today in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from veilleuse.core.normalise import fold
+from veilleuse.search.es_mapping import SEARCH, VECTOR_FIELD
+from veilleuse.search.store import Filters, deadline_bounds
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+HIGHLIGHT_TAGS = ("<mark>", "</mark>")
+FACET_SIZE = 1000
+MAX_CANDIDATES = 10_000
+
+
+def filter_clauses(filters: Filters | None) -> list[dict[str, Any]]:
+    """One ES filter clause per non-empty field of `filters` (they are ANDed)."""
+    if filters is None or filters.is_empty():
+        return []
+    clauses: list[dict[str, Any]] = []
+    if filters.kinds:
+        clauses.append({"terms": {"kind": [k.value for k in filters.kinds]}})
+    if filters.sources:
+        clauses.append({"terms": {"source": list(filters.sources)}})
+    if filters.statuses:
+        clauses.append({"terms": {"status": [s.value for s in filters.statuses]}})
+    if filters.uids:
+        clauses.append({"terms": {"uid": list(filters.uids)}})
+    if filters.departments:
+        # notice places, buyer département and lot places, all gathered in search.departments
+        clauses.append({"terms": {f"{SEARCH}.departments": list(filters.departments)}})
+    if filters.cpv_prefixes:
+        clauses.append(
+            {
+                "bool": {
+                    "should": [{"prefix": {f"{SEARCH}.cpv": p}} for p in filters.cpv_prefixes],
+                    "minimum_should_match": 1,
+                }
+            }
+        )
+    if filters.reserved is not None:
+        clauses.append({"term": {"reserved": filters.reserved}})
+    low, high = deadline_bounds(filters)
+    if low is not None or high is not None:
+        bounds: dict[str, str] = {}
+        if low is not None:
+            bounds["gte"] = low.astimezone(UTC).isoformat()
+        if high is not None:
+            bounds["lte"] = high.astimezone(UTC).isoformat()
+        clauses.append({"range": {f"{SEARCH}.deadline_at": bounds}})
+    return clauses
+
+
+def filter_query(filters: Filters | None, *extra: dict[str, Any]) -> dict[str, Any]:
+    clauses = [*filter_clauses(filters), *extra]
+    return {"bool": {"filter": clauses}} if clauses else {"match_all": {}}
+
+
+def query_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(fold(text)) if w.strip("_")]
+
+
+def text_query(
+    text: str, filters: Filters | None = None, any_term: bool = False
+) -> dict[str, Any] | None:
+    """BM25 query: folded full text decides what matches, boosted fields decide the order.
+
+    None when the text has no word (nothing can match). `any_term` is the fallback used when
+    no notice has every word, as the embedded store does.
+    """
+    words = query_words(text)
+    if not words:
+        return None
+    required = {
+        "match_bool_prefix": {
+            f"{SEARCH}.text": {"query": " ".join(words), "operator": "or" if any_term else "and"}
+        }
+    }
+    boosts = [
+        {
+            "multi_match": {
+                "query": text,
+                "fields": ["title^3", "description", "buyer.name"],
+                "type": "best_fields",
+            }
+        },
+        {
+            "nested": {
+                "path": "lots",
+                "score_mode": "max",
+                "query": {
+                    "multi_match": {"query": text, "fields": ["lots.title^2", "lots.description"]}
+                },
+            }
+        },
+    ]
+    return {"bool": {"must": [required], "should": boosts, "filter": filter_clauses(filters)}}
+
+
+def highlight(text: str) -> dict[str, Any]:
+    """Highlight the words (last one as a prefix) in the title and the description."""
+    return {
+        "pre_tags": [HIGHLIGHT_TAGS[0]],
+        "post_tags": [HIGHLIGHT_TAGS[1]],
+        "highlight_query": {
+            "multi_match": {
+                "query": text,
+                "type": "bool_prefix",
+                "fields": ["title", "description"],
+            }
+        },
+        "fields": {
+            "title": {"number_of_fragments": 0},
+            "description": {"fragment_size": 160, "number_of_fragments": 2},
+        },
+    }
+
+
+def highlights_of(hit: dict[str, Any]) -> list[str]:
+    found = hit.get("highlight") or {}
+    return [*found.get("title", []), *found.get("description", [])]
+
+
+def knn_clause(vector: np.ndarray, filters: Filters | None, k: int) -> dict[str, Any]:
+    """Approximate kNN with the same filters applied inside the graph search (not after it)."""
+    clause: dict[str, Any] = {
+        "field": VECTOR_FIELD,
+        "query_vector": [float(x) for x in np.asarray(vector, dtype=np.float32)],
+        "k": k,
+        "num_candidates": min(MAX_CANDIDATES, max(100, k * 4)),
+    }
+    clauses = filter_clauses(filters)
+    if clauses:
+        clause["filter"] = clauses
+    return clause
+
+
+def cosine_from_score(score: float) -> float:
+    """ES scores cosine kNN as (1 + cos) / 2; give back the cosine, as the embedded store does."""
+    return 2.0 * score - 1.0
+
+
+# --------------------------------------------------------------------------- facets
+
+
+def deadline_ranges(today: date) -> list[dict[str, str]]:
+    """Date ranges equal to `deadline_bucket` (whole UTC days; `to` is exclusive)."""
+
+    def day(offset: int) -> str:
+        moment = datetime(today.year, today.month, today.day, tzinfo=UTC) + timedelta(days=offset)
+        return moment.isoformat()
+
+    return [
+        {"key": "past", "to": day(0)},
+        {"key": "week", "from": day(0), "to": day(8)},
+        {"key": "month", "from": day(8), "to": day(31)},
+        {"key": "later", "from": day(31)},
+    ]
+
+
+def facet_aggregations(today: date) -> dict[str, Any]:
+    def terms(field: str) -> dict[str, Any]:
+        return {"terms": {"field": field, "size": FACET_SIZE}}
+
+    return {
+        "source": terms("source"),
+        "kind": terms("kind"),
+        "department": terms(f"{SEARCH}.departments"),
+        "cpv_division": terms(f"{SEARCH}.cpv_division"),
+        "reserved": terms(f"{SEARCH}.reserved"),
+        "deadline": {
+            "date_range": {"field": f"{SEARCH}.deadline_at", "ranges": deadline_ranges(today)}
+        },
+        "deadline_none": {"missing": {"field": f"{SEARCH}.deadline_at"}},
+    }
+
+
+def facets_from(aggregations: dict[str, Any], names: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Non-empty buckets per facet, largest first (like the embedded store's counters)."""
+    out: dict[str, dict[str, int]] = {}
+    for name in names:
+        agg = aggregations.get(name, {})
+        counts = {str(b["key"]): int(b["doc_count"]) for b in agg.get("buckets", [])}
+        if name == "deadline":
+            counts["none"] = int(aggregations.get("deadline_none", {}).get("doc_count", 0))
+        ordered = sorted(
+            ((k, v) for k, v in counts.items() if v > 0), key=lambda kv: (-kv[1], kv[0])
+        )
+        out[name] = dict(ordered)
+    return out
