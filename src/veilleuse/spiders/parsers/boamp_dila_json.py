@@ -1,0 +1,77 @@
+"""Old DILA BOAMP JSON API (`api.dila.fr/opendata/api-boamp/annonces/v230/<idweb>`): the v230
+tree with lower-case keys without underscores, every absent element as null, dates as epoch
+milliseconds (Paris) and empty elements as tiny XML strings. The API is retired; recorded files
+and archives remain. A payload is one notice object or a list of them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from veilleuse.core.errors import ParseError
+from veilleuse.core.models import Notice
+from veilleuse.spiders.parsers import boamp_common as bc
+from veilleuse.spiders.parsers.base import ParseResult, Problem, collect_records
+from veilleuse.spiders.parsers.boamp_tree import get, tree_from_json
+
+
+def decode(data: bytes) -> str | None:
+    """UTF-8 (BOM tolerated), else cp1252; None when neither decodes.
+
+    Choice: a cp1252 payload is parsed silently (the text is then right); only undecodable bytes
+    are reported as a Problem.
+    """
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def build(record: Any, origin: str, source: str) -> Notice:
+    if not isinstance(record, dict) or not isinstance(record.get("gestion"), dict):
+        raise ParseError(origin, "not a BOAMP notice object (no 'gestion' object)")
+    tree = tree_from_json(record, null_is_present=False)
+    fields = bc.notice_fields(tree)
+    bc.require(fields, origin)
+    bc.finish_lots(fields)
+    native_id = fields.pop("native_id")
+    return Notice(
+        uid=f"{source}:{native_id}", source=source, native_id=native_id, raw=record, **fields
+    )
+
+
+def _record_id(record: Any, index: int) -> str:
+    idweb = get(record, "gestion", "reference", "idweb") if isinstance(record, dict) else None
+    return str(idweb) if idweb else f"#{index}"
+
+
+class BoampDilaJsonParser:
+    name = bc.SOURCE
+
+    def sniff(self, data: bytes, filename: str) -> bool:
+        head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+        return head[:1] in (b"{", b"[") and b'"gestion"' in head and b'"typeavis"' in head
+
+    def parse(self, data: bytes, origin: str, source: str | None = None) -> ParseResult:
+        payload_text = decode(data)
+        if payload_text is None:
+            return ParseResult(
+                problems=[Problem(origin, "undecodable bytes (neither UTF-8 nor cp1252)")]
+            )
+        try:
+            payload = json.loads(payload_text)
+        except json.JSONDecodeError as exc:
+            return ParseResult(problems=[Problem(origin, f"invalid JSON: {exc}")])
+        records = payload if isinstance(payload, list) else [payload]
+        uid_source = source or self.name
+        return collect_records(
+            ((_record_id(r, i), r) for i, r in enumerate(records, start=1)),
+            lambda r: build(r, origin, uid_source),
+            origin,
+        )
+
+
+PARSER = BoampDilaJsonParser()
