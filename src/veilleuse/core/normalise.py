@@ -34,7 +34,8 @@ def clean_text(value: object) -> str | None:
 
 
 def fold(text: str) -> str:
-    """Lowercase without accents: for comparisons and keyword rules."""
+    """Lowercase without accents, typographic apostrophes made ASCII: for comparisons and rules."""
+    text = text.replace("\u2019", "'").replace("\u02bc", "'")
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

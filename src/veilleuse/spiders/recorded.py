@@ -12,7 +12,7 @@ from veilleuse.spiders.parsers import parse_path
 from veilleuse.spiders.parsers.base import Problem
 
 #: sample folders that hold reference data, not notices
-NOT_SOURCES = frozenset({"ess_actors", "cpv", "geo", "codelists"})
+NOT_SOURCES = frozenset({"ess_actors", "cpv", "geo", "codelists", "replay"})
 SOURCE_SUFFIXES = frozenset({".xml", ".json", ".rss", ".atom"})
 
 

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from veilleuse.core.errors import ParseError
+from veilleuse.core.models import Notice
 from veilleuse.spiders.parsers.base import Parser, ParseResult, Problem, read_file
 
 #: module names in detection order (specific formats before generic ones such as RSS)
@@ -86,7 +87,7 @@ def parse_path(path: Path, fmt: str | None = None, source: str | None = None) ->
     return parse_payload(data, str(path), fmt=fmt, source=source)
 
 
-def _with_text_signals(notice):  # type: ignore[no-untyped-def]
+def _with_text_signals(notice: Notice) -> Notice:
     from veilleuse.core.reserved import apply_text_signals
 
     return apply_text_signals(notice).with_hash()

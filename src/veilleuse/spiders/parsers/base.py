@@ -13,7 +13,8 @@ from veilleuse.core.models import Notice
 
 @dataclass(frozen=True)
 class Problem:
-    """One record that was rejected: where it came from and why, in words a watch officer reads."""
+    """A record that was rejected, or kept but only partly read: where it came from and why,
+    in words a watch officer reads."""
 
     origin: str
     reason: str
