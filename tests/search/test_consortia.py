@@ -1,0 +1,284 @@
+"""Grouped-bid suggestions on constructed multi-lot tenders (fake bag-of-words embedder)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+import numpy as np
+
+from veilleuse.config.settings import MatchingSettings
+from veilleuse.core.models import (
+    Actor,
+    Capacity,
+    CpvInterest,
+    EssFamily,
+    Lot,
+    Match,
+    Money,
+    Notice,
+    NoticeKind,
+    Places,
+    Territory,
+)
+from veilleuse.core.normalise import fold
+from veilleuse.search.consortia import (
+    lot_fit_matrix,
+    suggest_grouped_bids,
+    suggest_partners,
+    suggest_teams,
+    work_units,
+)
+from veilleuse.search.matching import Lexicon, lot_fits, match, notice_words, prepare_inputs
+
+TODAY = date(2026, 11, 23)
+WEIGHTS = MatchingSettings()
+
+
+class HashEmbedder:
+    """Bag of folded words hashed into 64 dims, L2-normalised: deterministic and offline."""
+
+    name = "hash-64"
+    dimension = 64
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z]{4,}", fold(text)):
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1.0, norms)
+
+
+def make_actor(
+    ident: str,
+    family: EssFamily,
+    description: str,
+    cpv: list[str],
+    deps: list[str],
+    staff: int,
+    turnover: float,
+) -> Actor:
+    return Actor(
+        id=ident,
+        name=ident.replace("-", " ").title(),
+        family=family,
+        description=description,
+        cpv_interests=[CpvInterest(code=c) for c in cpv],
+        territory=Territory(departments=deps),
+        capacity=Capacity(staff=staff, turnover=turnover),
+    )
+
+
+GREEN = make_actor(
+    "jardins",
+    EssFamily.SIAE_ACI,
+    "Entretien d'espaces verts, tonte et débroussaillage, taille de haies",
+    ["77310000"],
+    ["59"],
+    20,
+    400_000,
+)
+CLEAN = make_actor(
+    "proprete",
+    EssFamily.EA,
+    "Nettoyage de bureaux et de locaux, nettoyage de vitres",
+    ["90919200"],
+    ["59"],
+    60,
+    1_500_000,
+)
+FOOD = make_actor(
+    "cuisine",
+    EssFamily.SCOP,
+    "Préparation de repas pour la restauration collective et les cantines scolaires",
+    ["55321000"],
+    ["62"],
+    30,
+    900_000,
+)
+
+
+def three_lots(values: tuple[float, float, float] = (100_000, 150_000, 300_000)) -> Notice:
+    titles = [
+        ("Tonte et débroussaillage des espaces verts", "77310000"),
+        ("Nettoyage des bureaux et des vitres", "90919200"),
+        ("Préparation de repas pour les cantines scolaires", "55321000"),
+    ]
+    return Notice(
+        uid="boamp:42",
+        source="boamp",
+        native_id="42",
+        kind=NoticeKind.TENDER,
+        title="Services aux équipements municipaux",
+        cpv=["77310000", "90919200", "55321000"],
+        places=Places(departments=["59"]),
+        deadline=datetime(2026, 12, 15, 12, tzinfo=UTC),
+        lots=[
+            Lot(id=str(i + 1), title=t, cpv=[c], estimated_value=Money(amount=v))
+            for i, ((t, c), v) in enumerate(zip(titles, values, strict=True))
+        ],
+    )
+
+
+def plan(actors: list[Actor], notice: Notice, max_team_size: int = 4):  # type: ignore[no-untyped-def]
+    inputs = prepare_inputs(actors, [notice], HashEmbedder())
+    matches = match(inputs, WEIGHTS, today=TODAY)
+    fit = lot_fit_matrix(inputs, notice, WEIGHTS)
+    by_id = {a.id: a for a in actors}
+    found = [m for m in matches if m.notice_uid == notice.uid]
+    return suggest_teams(notice, found, by_id, fit, max_team_size), found, fit
+
+
+def test_a_team_beats_the_best_single_actor_on_a_three_lot_tender() -> None:
+    suggestion, matches, _ = plan([GREEN, CLEAN, FOOD], three_lots())
+    assert {m.actor_id for m in matches} == {"jardins", "proprete", "cuisine"}
+    assert suggestion is not None
+    assert set(suggestion.members) == {"jardins", "proprete", "cuisine"}
+    assert suggestion.coverage == 1.0
+    assert {(a.lot_id, a.actor_id) for a in suggestion.assignments} == {
+        ("1", "jardins"),
+        ("2", "proprete"),
+        ("3", "cuisine"),
+    }
+    assert suggestion.best_single_actor in {"jardins", "proprete", "cuisine"}
+    assert 0 < suggestion.best_single_score < suggestion.score <= 100
+    texts = [r.text for r in suggestion.reasons]
+    assert "L'équipe couvre 3 lots sur 3 (100 % du montant estimé)" in texts
+    assert any(t.startswith("Seul, le meilleur candidat (") and "1 lot sur 3" in t for t in texts)
+    assert "Membres proches les uns des autres : Nord, Pas-de-Calais" in texts
+    why = {a.lot_id: a.why for a in suggestion.assignments}
+    assert why["1"].startswith("Jardins : « ")
+    assert why["1"].endswith(", Nord")
+    assert "adéquation" in why["1"]
+
+
+def test_lead_carries_the_largest_share_of_value() -> None:
+    suggestion, _, _ = plan([GREEN, CLEAN, FOOD], three_lots((100_000, 150_000, 300_000)))
+    assert suggestion is not None
+    assert suggestion.lead == "cuisine"
+    assert suggestion.members[0] == "cuisine"
+    assert "Mandataire proposé : Cuisine (porte 1 lot(s), 30 salariés)" in [
+        r.text for r in suggestion.reasons
+    ]
+    swapped, _, _ = plan([GREEN, CLEAN, FOOD], three_lots((100_000, 400_000, 300_000)))
+    assert swapped is not None and swapped.lead == "proprete"
+
+
+def test_lead_falls_back_on_capacity_when_values_are_unknown() -> None:
+    notice = three_lots()
+    notice = notice.model_copy(
+        update={"lots": [lot.model_copy(update={"estimated_value": None}) for lot in notice.lots]}
+    )
+    suggestion, _, _ = plan([GREEN, CLEAN, FOOD], notice)
+    assert suggestion is not None
+    assert suggestion.lead == "proprete"  # largest turnover, each member carrying one lot
+    assert "L'équipe couvre 3 lots sur 3" in [r.text for r in suggestion.reasons]
+
+
+def test_no_team_when_one_actor_covers_everything() -> None:
+    everything = make_actor(
+        "multiservices",
+        EssFamily.SIAE_EI,
+        "Tonte et débroussaillage des espaces verts ; nettoyage des bureaux et des vitres ; "
+        "préparation de repas pour les cantines scolaires",
+        ["77310000", "90919200", "55321000"],
+        ["59"],
+        200,
+        8_000_000,
+    )
+    suggestion, matches, fit = plan([everything, GREEN, CLEAN, FOOD], three_lots())
+    assert "multiservices" in {m.actor_id for m in matches}
+    assert all(fit[("multiservices", lot)] >= 0.4 for lot in ("1", "2", "3"))
+    assert suggestion is None
+
+
+def test_a_lot_too_big_for_one_member_gets_a_second_one() -> None:
+    other_cook = make_actor(
+        "cuisine-bis",
+        EssFamily.ASSOCIATION,
+        "Préparation de repas pour les cantines scolaires et la restauration collective",
+        ["55321000"],
+        ["59"],
+        25,
+        700_000,
+    )
+    suggestion, _, _ = plan(
+        [GREEN, CLEAN, FOOD, other_cook], three_lots((100_000, 150_000, 1_400_000))
+    )
+    assert suggestion is not None
+    cooks = [a for a in suggestion.assignments if a.lot_id == "3"]
+    assert {a.actor_id for a in cooks} == {"cuisine", "cuisine-bis"}
+    assert any("en renfort" in a.why for a in cooks)
+    assert suggestion.lead in {"cuisine", "cuisine-bis"}
+
+
+def test_team_size_is_capped() -> None:
+    suggestion, _, _ = plan([GREEN, CLEAN, FOOD], three_lots(), max_team_size=2)
+    assert suggestion is not None
+    assert len(suggestion.members) == 2
+    assert suggestion.coverage < 1.0
+
+
+def test_lot_fit_matrix_agrees_with_matching() -> None:
+    notice = three_lots()
+    inputs = prepare_inputs([GREEN, CLEAN, FOOD], [notice], HashEmbedder())
+    lexicon = Lexicon.from_texts([notice_words(notice)])
+    fit = lot_fit_matrix(inputs, notice, WEIGHTS, lexicon=lexicon)
+    for index, actor in enumerate(inputs.actors):
+        for lf in lot_fits(
+            actor,
+            inputs.actor_vectors[index],
+            notice,
+            inputs.lot_vectors[notice.uid],
+            WEIGHTS,
+            lexicon,
+        ):
+            assert fit[(actor.id, lf.lot.id)] == lf.fit
+    assert fit[("jardins", "1")] > fit[("jardins", "2")]
+
+
+def test_work_units_split_a_broad_single_lot_tender_by_cpv_group() -> None:
+    single = three_lots().model_copy(update={"lots": []})
+    units = work_units(single)
+    assert [u.id for u in units] == ["cpv-77310000", "cpv-90919200", "cpv-55321000"]
+    assert units[0].title == "Réalisation et entretien d'espaces verts"
+    narrow = single.model_copy(update={"cpv": ["77310000", "77312000"]})
+    assert work_units(narrow) == []
+    inputs = prepare_inputs([GREEN, CLEAN, FOOD], [single], HashEmbedder())
+    fit = lot_fit_matrix(inputs, single, WEIGHTS)
+    assert fit[("jardins", "cpv-77310000")] == 1.0
+    assert fit[("jardins", "cpv-90919200")] == 0.0
+    assert fit[("cuisine", "cpv-55321000")] == 0.6 + 0.4 * 0.6  # Pas-de-Calais borders Nord
+
+
+def test_suggest_grouped_bids_runs_over_a_whole_run() -> None:
+    notices = [three_lots()]
+    inputs = prepare_inputs([GREEN, CLEAN, FOOD], notices, HashEmbedder())
+    matches = match(inputs, WEIGHTS, today=TODAY)
+    suggestions = suggest_grouped_bids(inputs, matches, WEIGHTS)
+    assert [s.notice_uid for s in suggestions] == ["boamp:42"]
+
+
+def test_partners_for_a_funding_call_prefer_other_families_nearby() -> None:
+    call = Notice(
+        uid="aap:1",
+        source="aap",
+        native_id="1",
+        kind=NoticeKind.FUNDING_CALL,
+        title="Appel à projets alimentation durable",
+    )
+    asso_59 = make_actor("asso-59", EssFamily.ASSOCIATION, "x", [], ["59"], 5, 100_000)
+    asso_62 = make_actor("asso-62", EssFamily.ASSOCIATION, "x", [], ["62"], 5, 100_000)
+    scop_62 = make_actor("scop-62", EssFamily.SCOP, "x", [], ["62"], 5, 100_000)
+    scic_33 = make_actor("scic-33", EssFamily.SCIC, "x", [], ["33"], 5, 100_000)
+    actors = {a.id: a for a in (asso_59, asso_62, scop_62, scic_33)}
+    matches = [Match(actor_id=a, notice_uid="aap:1", score=60.0) for a in actors]
+    partners = suggest_partners(call, matches, actors, k=2)
+    assert [p.actor_id for p in partners["asso-59"]] == ["scop-62", "scic-33"]
+    assert partners["asso-59"][0].why == (
+        "Scop 62 (SCOP, Pas-de-Calais) — famille complémentaire, proche de chez vous"
+    )
+    assert suggest_partners(three_lots(), matches, actors) == {}
