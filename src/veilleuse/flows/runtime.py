@@ -18,3 +18,5 @@ def prepare_prefect(data_dir: Path) -> None:
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+    # Prefect creates its home without parents and then fails to open its database
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
