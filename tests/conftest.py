@@ -37,7 +37,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"elasticsearch: {url or 'not configured'} (text analyzer: {analyzer})"]
 
 
-@pytest.fixture(params=["embedded", pytest.param("elasticsearch", marks=[pytest.mark.elasticsearch, pytest.mark.integration])])
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("elasticsearch", marks=[pytest.mark.elasticsearch, pytest.mark.integration]),
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NoticeStore]:
     """Every backend of the NoticeStore protocol, one at a time, empty at start."""
     if request.param == "embedded":

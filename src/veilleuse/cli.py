@@ -16,16 +16,20 @@ from rich.table import Table
 
 from veilleuse.config.settings import Settings, describe, get_settings
 from veilleuse.core.errors import VeilleuseError
+from veilleuse.core.models import NoticeStatus
 
-app = typer.Typer(help="Veilleuse: veille économique et groupements pour l'ESS.", no_args_is_help=True)
+app = typer.Typer(
+    help="Veilleuse: veille économique et groupements pour l'ESS.", no_args_is_help=True
+)
 actors_app = typer.Typer(help="Actor profiles: import, list, show.", no_args_is_help=True)
 index_app = typer.Typer(help="Notice index administration.", no_args_is_help=True)
 sources_app = typer.Typer(help="Source catalogue, status and checks.", no_args_is_help=True)
 app.add_typer(actors_app, name="actors")
 app.add_typer(index_app, name="index")
 app.add_typer(sources_app, name="sources")
-out = Console()
-err = Console(stderr=True)
+# reports are read in terminals and in CI logs: never wrap a report line at 80 columns
+out = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 
 def main() -> None:
@@ -51,7 +55,9 @@ def settings_cmd() -> None:
 @app.command()
 def parse(
     path: Annotated[Path, typer.Argument(help="A recorded source file (XML, JSON, RSS/Atom)")],
-    source: Annotated[str | None, typer.Option(help="Format or source name; detected when absent")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Format or source name; detected when absent")
+    ] = None,
 ) -> None:
     """Print the normalised notices of a recorded file as JSON lines; problems go to stderr."""
     from veilleuse.spiders.parsers import parse_path
@@ -68,7 +74,7 @@ def parse(
 # --------------------------------------------------------------------------- the weekly watch
 
 
-def _run_weekly(source_dir: Path | None, load_demo_actors: bool) -> dict[str, Any]:
+def _run_weekly(**params: Any) -> dict[str, Any]:
     settings = get_settings()
     from veilleuse.flows.runtime import prepare_prefect
 
@@ -76,9 +82,7 @@ def _run_weekly(source_dir: Path | None, load_demo_actors: bool) -> dict[str, An
     from veilleuse.flows.weekly import weekly_watch
 
     started = time.perf_counter()
-    result = weekly_watch(
-        source_dir=str(source_dir) if source_dir else None, load_demo_actors=load_demo_actors
-    )
+    result = weekly_watch(**params)
     result["timings"]["total"] = time.perf_counter() - started
     _print_weekly(result, settings)
     return result
@@ -87,50 +91,133 @@ def _run_weekly(source_dir: Path | None, load_demo_actors: bool) -> dict[str, An
 def _print_weekly(result: dict[str, Any], settings: Settings) -> None:
     t = result["timings"]
     staged = result["staged"]
-    out.print(f"[bold]1. collect[/bold] ({t['collect']:.1f} s): "
-              f"{sum(s.accepted for s in staged)} notices from {len(staged)} sources, "
-              f"{sum(s.rejected for s in staged)} rejected records")
+    out.print(
+        f"[bold]1. collect[/bold] ({t['collect']:.1f} s): "
+        f"{sum(s.accepted for s in staged)} notices from {len(staged)} sources, "
+        f"{sum(s.rejected for s in staged)} rejected records"
+    )
     for s in staged:
         for problem in s.problems[:3]:
             out.print(f"   [yellow]rejected[/yellow] {problem}")
-    idx = result["indexed"]
-    out.print(f"[bold]2. index[/bold] ({t['index']:.1f} s, store: "
-              f"{settings.store.resolved_backend().value}): "
-              f"{sum(r.created for r in idx)} new, {sum(r.updated for r in idx)} updated, "
-              f"{sum(r.unchanged for r in idx)} unchanged, {sum(len(r.failed) for r in idx)} failed")
-    for r in idx:
-        out.print(f"   {r.source:<20} {r.status:<9} new {r.created:>3}  updated {r.updated:>3}  "
-                  f"unchanged {r.unchanged:>3}  rejected {r.rejected:>2}")
+    runs = result["runs"]
+    out.print(
+        f"[bold]2. index[/bold] ({t['index']:.1f} s, store: "
+        f"{settings.store.resolved_backend().value}): "
+        f"{sum(r.new for r in runs)} new, {sum(r.updated for r in runs)} updated, "
+        f"{sum(r.unchanged for r in runs)} unchanged"
+    )
+    for r in runs:
+        out.print(
+            f"   {r.source:<20} {r.status:<9} new {r.new:>3}  updated {r.updated:>3}  "
+            f"unchanged {r.unchanged:>3}  rejected {r.rejected:>2}"
+        )
     e = result["embedded"]
-    out.print(f"[bold]3. embed[/bold] ({t['embed']:.1f} s): {e.embedded} notices embedded "
-              f"({e.model_calls} texts through the model, {e.cache_hits} from the cache)")
+    out.print(
+        f"[bold]3. embed[/bold] ({t['embed']:.1f} s): {e.embedded} notices embedded "
+        f"({e.model_calls} texts through the model, {e.cache_hits} from the cache)"
+    )
     m = result["matched"]
-    out.print(f"[bold]4. match[/bold] ({t['match']:.1f} s): {m['matches']} matches for "
-              f"{m['actors']} actors over {m['notices']} open notices, "
-              f"{m['suggestions']} grouped-bid suggestions")
+    out.print(
+        f"[bold]4. match[/bold] ({t['match']:.1f} s): {m['matches']} matches for "
+        f"{m['actors']} actors over {m['notices']} open notices, "
+        f"{m['suggestions']} grouped-bid suggestions"
+    )
     d = result["digests"]
-    out.print(f"[bold]5. digest[/bold] ({t['digest']:.1f} s, mail: {settings.mail.mode.value}): "
-              f"{len(d['sent'])} digests sent with {d['items']} items, {len(d['resent'])} resent, "
-              f"{len(d['empty'])} actors with nothing new, {len(d['failed'])} failed")
+    out.print(
+        f"[bold]5. digest[/bold] ({t['digest']:.1f} s, mail: {settings.mail.mode.value}): "
+        f"{len(d['sent'])} digests sent with {d['items']} items, {len(d['resent'])} resent, "
+        f"{len(d['empty'])} actors with nothing new, {len(d['failed'])} failed"
+    )
     if settings.mail.mode.value == "outbox":
         out.print(f"   outbox: {settings.outbox_dir().resolve()}")
+    for actor_id in d["no_address"]:
+        out.print(f"   [yellow]no e-mail address[/yellow] for actor {actor_id}")
+    for digest_id, why in d["failed"]:
+        out.print(f"   [red]not sent[/red] {digest_id}: {why}")
     out.print(f"total {t['total']:.1f} s")
 
 
 @app.command()
 def demo(
-    source_dir: Annotated[Path | None, typer.Option(help="Recorded sources; default: bundled samples")] = None,
+    source_dir: Annotated[
+        Path | None, typer.Option(help="Recorded sources; default: bundled samples")
+    ] = None,
 ) -> None:
     """Run the weekly watch on the bundled recorded sources and example actor profiles."""
-    _run_weekly(source_dir, load_demo_actors=True)
+    _run_weekly(source_dir=str(source_dir) if source_dir else None, load_demo_actors=True)
 
 
 @app.command()
 def weekly(
-    source_dir: Annotated[Path | None, typer.Option(help="Recorded sources to read instead of the defaults")] = None,
+    source_dir: Annotated[
+        Path | None, typer.Option(help="Read recorded files instead of the live catalogue")
+    ] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only these catalogue sources")] = None,
+    since: Annotated[str | None, typer.Option(help="Backfill from YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="Backfill until YYYY-MM-DD")] = None,
 ) -> None:
-    """Run the weekly watch (collect → index → embed → match → digest) as a Prefect flow."""
-    _run_weekly(source_dir, load_demo_actors=False)
+    """Run the weekly watch as a Prefect flow: live sources (or recorded files), then digests."""
+    _run_weekly(
+        source_dir=str(source_dir) if source_dir else None,
+        live=source_dir is None,
+        sources=source or None,
+        since=_day(since),
+        until=_day(until),
+    )
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError as exc:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+@app.command()
+def collect(
+    source: Annotated[list[str] | None, typer.Option(help="Only these catalogue sources")] = None,
+    since: Annotated[str | None, typer.Option(help="Backfill from YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="Backfill until YYYY-MM-DD")] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="Fetch and parse, store nothing, move no watermark")
+    ] = False,
+) -> None:
+    """Collect the live sources of the catalogue into the store (incremental by watermark)."""
+    from veilleuse.records.db import Records
+    from veilleuse.spiders.collect import collect_live, live_status, store_batches
+
+    settings = get_settings()
+    records = Records(settings.records_url())
+    batches = collect_live(settings, records, source or None, _day(since), _day(until), dry_run)
+    if dry_run:
+        for name, batch in sorted(batches.items()):
+            out.print(
+                f"{name:<28} {live_status(batch):<9} {len(batch.notices)} notices, "
+                f"{len(batch.problems)} problems"
+            )
+            for problem in batch.problems[:5]:
+                out.print(f"   [yellow]{problem}[/yellow]")
+        return
+    _print_runs(store_batches(settings, records, batches))
+
+
+def _print_runs(runs: list[Any]) -> None:
+    table = Table("source", "status", "fetched", "new", "updated", "unchanged", "rejected", "s")
+    for r in runs:
+        table.add_row(
+            r.source,
+            r.status,
+            str(r.fetched),
+            str(r.new),
+            str(r.updated),
+            str(r.unchanged),
+            str(r.rejected),
+            f"{r.duration_s:.1f}",
+        )
+    out.print(table)
+    for r in runs:
+        for problem in r.problems[:5]:
+            out.print(f"   [yellow]{r.source}[/yellow] {problem}")
 
 
 # --------------------------------------------------------------------------- search
@@ -141,15 +228,22 @@ def search(
     query: Annotated[str, typer.Argument(help="Words to look for")],
     kind: Annotated[list[str] | None, typer.Option(help="tender, award, pin, funding_call")] = None,
     source: Annotated[list[str] | None, typer.Option(help="Source name, e.g. boamp")] = None,
-    department: Annotated[list[str] | None, typer.Option("--department", "--dep", help="Département code")] = None,
+    department: Annotated[
+        list[str] | None, typer.Option("--department", "--dep", help="Département code")
+    ] = None,
     cpv: Annotated[list[str] | None, typer.Option(help="CPV prefix, e.g. 45 or 9091")] = None,
-    reserved: Annotated[bool | None, typer.Option("--reserved/--not-reserved", help="Reserved contracts only / excluded")] = None,
+    reserved: Annotated[
+        bool | None,
+        typer.Option("--reserved/--not-reserved", help="Reserved contracts only / excluded"),
+    ] = None,
     deadline_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     deadline_to: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Open notices only")] = False,
     mode: Annotated[str, typer.Option(help="text, vector or hybrid")] = "hybrid",
     limit: int = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON notice per line with its score")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON notice per line with its score")
+    ] = False,
 ) -> None:
     """Search the configured store (embedded or Elasticsearch) with the shared filter language."""
     from veilleuse.search.factory import open_store
@@ -157,11 +251,14 @@ def search(
 
     settings = get_settings()
     filters = Filters(
-        kinds=kind or [], sources=source or [], departments=department or [],
-        cpv_prefixes=cpv or [], reserved=reserved,
+        kinds=kind or [],
+        sources=source or [],
+        departments=department or [],
+        cpv_prefixes=cpv or [],
+        reserved=reserved,
         deadline_from=date.fromisoformat(deadline_from) if deadline_from else None,
         deadline_to=date.fromisoformat(deadline_to) if deadline_to else None,
-        statuses=["open"] if open_only else [],  # type: ignore[list-item]
+        statuses=[NoticeStatus.OPEN] if open_only else [],
     )
     store = open_store(settings)
     try:
@@ -172,8 +269,11 @@ def search(
 
             embedder = make_embedder(settings.embedding, settings.embedding_cache_path())
             vector = embedder.encode([query])[0]
-            result = (store.search_vector(vector, filters, limit=limit) if mode == "vector"
-                      else store.search_hybrid(query, vector, filters, limit=limit))
+            result = (
+                store.search_vector(vector, filters, limit=limit)
+                if mode == "vector"
+                else store.search_hybrid(query, vector, filters, limit=limit)
+            )
     finally:
         store.close()
     if as_json:
@@ -185,8 +285,13 @@ def search(
     table = Table("score", "uid", "title", "deadline", "dép.")
     for hit in result.hits:
         n = hit.notice
-        table.add_row(f"{hit.score:.3f}", n.uid, n.title[:70], str(n.deadline or ""),
-                      ",".join(n.all_departments()[:3]))
+        table.add_row(
+            f"{hit.score:.3f}",
+            n.uid,
+            n.title[:70],
+            str(n.deadline or ""),
+            ",".join(n.all_departments()[:3]),
+        )
     out.print(f"{result.total} results ({mode})")
     out.print(table)
 
@@ -195,7 +300,9 @@ def search(
 
 
 @actors_app.command("import")
-def actors_import(path: Annotated[Path, typer.Argument(help="YAML or CSV file of actor profiles")]) -> None:
+def actors_import(
+    path: Annotated[Path, typer.Argument(help="YAML or CSV file of actor profiles")],
+) -> None:
     """Import actor profiles, updating in place by identifier or SIRET."""
     from veilleuse.core.actors_io import load_actors
     from veilleuse.records import repository as repo
@@ -214,8 +321,13 @@ def actors_list() -> None:
 
     table = Table("id", "name", "family", "départements", "CPV")
     for a in repo.list_actors(Records(get_settings().records_url())):
-        table.add_row(a.id, a.name, a.family.value, ",".join(a.territory.departments),
-                      str(len(a.cpv_interests)))
+        table.add_row(
+            a.id,
+            a.name,
+            a.family.value,
+            ",".join(a.territory.departments),
+            str(len(a.cpv_interests)),
+        )
     out.print(table)
 
 
@@ -275,12 +387,71 @@ def sources_status() -> None:
     from veilleuse.records import repository as repo
     from veilleuse.records.db import Records
 
-    table = Table("source", "status", "last run", "fetched", "new", "updated", "unchanged", "rejected")
+    table = Table(
+        "source", "status", "last run", "fetched", "new", "updated", "unchanged", "rejected"
+    )
     for run in repo.last_source_runs(Records(get_settings().records_url())):
-        table.add_row(run.source, run.status, str(run.finished_at or run.started_at)[:19],
-                      str(run.fetched), str(run.new), str(run.updated), str(run.unchanged),
-                      str(run.rejected))
+        table.add_row(
+            run.source,
+            run.status,
+            str(run.finished_at or run.started_at)[:19],
+            str(run.fetched),
+            str(run.new),
+            str(run.updated),
+            str(run.unchanged),
+            str(run.rejected),
+        )
     out.print(table)
+
+
+@sources_app.command("list")
+def sources_list(
+    include_disabled: Annotated[bool, typer.Option("--all", help="Also disabled sources")] = False,
+) -> None:
+    """The source catalogue: name, kind, publisher, endpoint, schedule."""
+    from veilleuse.spiders.catalogue import load_catalogue, select
+
+    settings = get_settings()
+    table = Table("source", "kind", "publisher", "endpoint", "schedule", "enabled")
+    for entry in select(load_catalogue(), [], include_disabled=include_disabled):
+        table.add_row(
+            entry.name,
+            entry.kind,
+            entry.publisher or "",
+            entry.resolved_endpoint(settings),
+            entry.schedule or "",
+            "yes" if entry.enabled else "no",
+        )
+    out.print(table)
+
+
+@sources_app.command("check")
+def sources_check(
+    write: Annotated[bool, typer.Option(help="Regenerate the README source catalogue")] = False,
+    fetch: Annotated[
+        bool, typer.Option(help="Also fetch one page per enabled source (dry run)")
+    ] = False,
+) -> None:
+    """Check every source's docstring (publisher, access, arguments, caveats) and the README table."""
+    from veilleuse.spiders.checks import check_sources, sync_sources_doc
+
+    problems = check_sources()
+    readme = _repo_file("README.md")
+    if not sync_sources_doc(readme, check=not write):
+        problems.append(
+            f"{readme}: source catalogue out of date (run `veilleuse sources check --write`)"
+        )
+    for problem in problems:
+        err.print(f"[red]{problem}[/red]")
+    if fetch:
+        collect(source=None, since=None, until=None, dry_run=True)
+    if problems:
+        raise typer.Exit(1)
+    out.print("sources: docstrings complete, README catalogue up to date")
+
+
+def _repo_file(relative: str) -> Path:
+    return Path(__file__).resolve().parents[2] / relative
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,8 @@ from veilleuse.config.settings import Settings
 from veilleuse.core.models import Notice
 from veilleuse.records import repository as repo
 from veilleuse.records.db import Records
-
-#: a source is DEGRADED when some records were rejected, FAILED when nothing came through or
-#: more than this share of its records were rejected
-FAILED_REJECT_RATIO = 0.5
+from veilleuse.spiders.parsers.base import Problem
+from veilleuse.spiders.recorded import SourceBatch
 
 
 def default_samples_dir() -> Path:
@@ -29,22 +27,18 @@ def default_samples_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "data" / "samples"
 
 
-def source_status(accepted: int, rejected: int) -> str:
-    total = accepted + rejected
-    if accepted == 0 or (total and rejected / total > FAILED_REJECT_RATIO):
-        return "FAILED"
-    return "DEGRADED" if rejected else "COMPLETE"
-
-
 @dataclass
 class StagedSource:
+    """One source's output of the collect stage, staged on disk for the index stage."""
+
     source: str
     path: str
     accepted: int
     rejected: int
-    problems: list[str]
+    problems: list[dict[str, str | None]]
     duration_s: float
     started_at: str
+    live: dict[str, Any] | None = None  # LiveBatch fields (failed, complete, state, commit…)
 
 
 @dataclass
@@ -54,25 +48,53 @@ class CollectReport:
 
 
 def collect_stage(
-    settings: Settings, run_dir: Path, source_dir: Path | None = None,
+    settings: Settings,
+    run_dir: Path,
+    source_dir: Path | None = None,
+    *,
+    live: bool = False,
+    sources: list[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
     progress: Callable[[Path], None] | None = None,
 ) -> CollectReport:
-    """Parse the recorded sources into per-source staging files under `run_dir`."""
-    from veilleuse.spiders.recorded import collect_recorded
-
+    """Collect recorded files (default) or the live catalogue, staged per source under `run_dir`."""
     started = time.perf_counter()
-    folder = source_dir or settings.sources.demo_dir or default_samples_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
+    batches: dict[str, SourceBatch]
+    if live:
+        from veilleuse.spiders.collect import collect_live
+
+        batches = collect_live(settings, Records(settings.records_url()), sources, since, until)
+    else:
+        from veilleuse.spiders.recorded import collect_recorded
+
+        folder = source_dir or settings.sources.demo_dir or default_samples_dir()
+        batches = collect_recorded(folder, progress)
     report = CollectReport()
     now = datetime.now(UTC).isoformat()
-    for source, batch in sorted(collect_recorded(folder, progress).items()):
+    for source, batch in sorted(batches.items()):
         path = run_dir / f"{source}.jsonl"
         with path.open("w", encoding="utf-8") as out:
             for notice in batch.notices:
                 out.write(notice.model_dump_json() + "\n")
+        live_fields = None
+        if live:
+            live_fields = {
+                k: getattr(batch, k)
+                for k in ("failed", "complete", "pages", "state", "commit", "moving")
+            }
         report.staged.append(
-            StagedSource(source, str(path), len(batch.notices), len(batch.problems),
-                         [str(p) for p in batch.problems], batch.duration_s, now)
+            StagedSource(
+                source,
+                str(path),
+                len(batch.notices),
+                len(batch.problems),
+                [asdict(p) for p in batch.problems],
+                batch.duration_s,
+                now,
+                live_fields,
+            )
         )
     report.seconds = time.perf_counter() - started
     return report
@@ -83,46 +105,27 @@ def read_staged(path: str | Path) -> list[Notice]:
         return [Notice.model_validate_json(line) for line in lines if line.strip()]
 
 
-@dataclass
-class IndexStageReport:
-    source: str
-    status: str
-    created: int
-    updated: int
-    unchanged: int
-    failed: list[tuple[str, str]]
-    rejected: int
-    seconds: float
-
-
-def index_stage(settings: Settings, staged: StagedSource) -> IndexStageReport:
-    """Upsert one source's staged notices and log the source run in the records database."""
-    from veilleuse.search.factory import open_store
-    from veilleuse.search.indexing import index_notices
-
-    started = time.perf_counter()
+def _batch(staged: StagedSource) -> SourceBatch:
+    problems = [Problem(**p) for p in staged.problems]  # type: ignore[arg-type]
     notices = read_staged(staged.path)
-    store = open_store(settings)
-    try:
-        write = index_notices(store, notices)
-    finally:
-        store.close()
-    rejected = staged.rejected + len(write.failed)
-    status = source_status(staged.accepted - len(write.failed), rejected)
-    problems = staged.problems + [f"{uid}: {why}" for uid, why in write.failed]
-    seconds = time.perf_counter() - started
-    repo.record_source_run(
-        Records(settings.records_url()),
-        repo.SourceRun(
-            source=staged.source, status=status,
-            started_at=datetime.fromisoformat(staged.started_at),
-            fetched=staged.accepted + staged.rejected, new=len(write.created),
-            updated=len(write.updated), unchanged=len(write.unchanged), rejected=rejected,
-            problems=problems, duration_s=staged.duration_s + seconds,
-        ),
-    )
-    return IndexStageReport(staged.source, status, len(write.created), len(write.updated),
-                            len(write.unchanged), write.failed, rejected, seconds)
+    if staged.live is not None:
+        from veilleuse.spiders.collect import LiveBatch
+
+        return LiveBatch(
+            staged.source, notices, problems, duration_s=staged.duration_s, **staged.live
+        )
+    return SourceBatch(staged.source, notices, problems, duration_s=staged.duration_s)
+
+
+def index_stage(settings: Settings, staged: list[StagedSource]) -> list[repo.SourceRun]:
+    """Link duplicates across sources, upsert, apply corrections/cancellations, log source runs.
+
+    Watermarks of live sources move only here, after their notices are stored."""
+    from veilleuse.spiders.collect import store_batches
+
+    batches = {s.source: _batch(s) for s in staged}
+    started = min((datetime.fromisoformat(s.started_at) for s in staged), default=None)
+    return store_batches(settings, Records(settings.records_url()), batches, started_at=started)
 
 
 @dataclass
@@ -175,8 +178,16 @@ def digest_stage(
         notices = {n.uid: n for n in store.get_many(uids)}
     finally:
         store.close()
-    report = send_digests(records, notices, matches, teams, make_mailer(settings), settings,
-                          now=now, degraded_sources=degraded_sources)
+    report = send_digests(
+        records,
+        notices,
+        matches,
+        teams,
+        make_mailer(settings),
+        settings,
+        now=now,
+        degraded_sources=degraded_sources,
+    )
     return asdict(report)
 
 

@@ -27,7 +27,10 @@ PLUS1 = timezone(timedelta(hours=1))
     [
         ("  Travaux&nbsp;de   voirie ", "Travaux de voirie"),
         ("L&rsquo;appel &agrave; projets", "L’appel à projets"),
-        ("<p>Soutien <b>aux</b> associations</p><p>culturelles</p>", "Soutien aux associations culturelles"),
+        (
+            "<p>Soutien <b>aux</b> associations</p><p>culturelles</p>",
+            "Soutien aux associations culturelles",
+        ),
         ("", None),
         (None, None),
     ],
@@ -41,7 +44,9 @@ def test_dates_and_deadlines() -> None:
     assert parse_date("2026-07-10+02:00") == date(2026, 7, 10)
     assert parse_date("15/03/2026") == date(2026, 3, 15)
     assert parse_deadline("2019-03-22", "15:00") == datetime(2019, 3, 22, 15, tzinfo=PLUS1)
-    assert parse_deadline("2019-11-13+01:00", "12:00:00+01:00") == datetime(2019, 11, 13, 12, tzinfo=PLUS1)
+    assert parse_deadline("2019-11-13+01:00", "12:00:00+01:00") == datetime(
+        2019, 11, 13, 12, tzinfo=PLUS1
+    )
     assert parse_deadline("2017-02-20T16:00:00") == datetime(2017, 2, 20, 16, tzinfo=PLUS1)
     summer = parse_deadline("2026-07-10", "10h30")
     assert isinstance(summer, datetime) and summer.utcoffset() == timedelta(hours=2)
@@ -52,8 +57,16 @@ def test_dates_and_deadlines() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("1 234 567,89 €", 1234567.89), ("80000", 80000.0), (80000, 80000.0), ("1.5e6", 1500000.0),
-     ("1e17", None), ("", None), ("12,500", 12500.0), ("3 000 000", 3000000.0)],
+    [
+        ("1 234 567,89 €", 1234567.89),
+        ("80000", 80000.0),
+        (80000, 80000.0),
+        ("1.5e6", 1500000.0),
+        ("1e17", None),
+        ("", None),
+        ("12,500", 12500.0),
+        ("3 000 000", 3000000.0),
+    ],
 )
 def test_parse_money(raw: object, expected: float | None) -> None:
     assert parse_money(raw) == expected

@@ -47,7 +47,9 @@ def test_cache_never_embeds_the_same_text_twice(tmp_path: Path) -> None:
 
 
 def _notice(uid: str, title: str) -> Notice:
-    return Notice(uid=uid, source="x", native_id=uid, kind=NoticeKind.TENDER, title=title).with_hash()
+    return Notice(
+        uid=uid, source="x", native_id=uid, kind=NoticeKind.TENDER, title=title
+    ).with_hash()
 
 
 def test_only_new_or_changed_notices_are_embedded(tmp_path: Path) -> None:
@@ -65,7 +67,9 @@ def test_only_new_or_changed_notices_are_embedded(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_shipped_model_loads_offline_and_normalises() -> None:
     embedder = SentenceTransformerEmbedder(EmbeddingSettings())  # type: ignore[call-arg]
-    vectors = embedder.encode(["nettoyage de bureaux", "nettoyage des bureaux", "festival de musique"])
+    vectors = embedder.encode(
+        ["nettoyage de bureaux", "nettoyage des bureaux", "festival de musique"]
+    )
     assert vectors.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2])

@@ -173,7 +173,9 @@ def test_delete_and_count(loaded: NoticeStore) -> None:
         (Filters(deadline_from=TODAY), {"boamp:1", "boamp:2"}),
         (Filters(deadline_to=TODAY + timedelta(days=5)), {"boamp:1", "ted:100-2026"}),
         (
-            Filters(deadline_from=TODAY, deadline_to=TODAY + timedelta(days=10), departments=["59"]),
+            Filters(
+                deadline_from=TODAY, deadline_to=TODAY + timedelta(days=10), departments=["59"]
+            ),
             {"boamp:1"},
         ),
         (Filters(uids=["boamp:2", "ted:100-2026"]), {"boamp:2", "ted:100-2026"}),

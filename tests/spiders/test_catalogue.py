@@ -132,7 +132,7 @@ def test_docstring_check_names_the_missing_sections() -> None:
 
 def test_generated_sources_doc_is_up_to_date() -> None:
     assert sync_sources_doc(default_doc_path(), check=True), (
-        "docs/sources.md is stale: run python -m veilleuse.spiders.checks"
+        "the README source catalogue is stale: run veilleuse sources check --write"
     )
 
 

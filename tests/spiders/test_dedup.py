@@ -76,10 +76,12 @@ def test_boamp_and_ted_linked_by_ted_publication_number(
     assert linked["boamp:16-186394"].also_in == ["ted:475939-2026"]
     assert linked["ted:475939-2026"].also_in == ["boamp:16-186394"]
     assert linked["ted:476004-2026"].also_in == []
+    # a new link is a change the store must persist: the content hash moves with it
     assert (
         linked["ted:475939-2026"].content_hash
-        == next(n for n in ted if n.uid == "ted:475939-2026").content_hash
+        != next(n for n in ted if n.uid == "ted:475939-2026").content_hash
     )
+    assert linked["ted:475939-2026"].content_hash == linked["ted:475939-2026"].with_hash().content_hash
 
 
 def test_linked_by_procedure_identifier(boamp: list[Notice]) -> None:

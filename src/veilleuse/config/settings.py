@@ -85,14 +85,18 @@ class RecordsSettings(BaseModel):
 
 class MailSettings(BaseModel):
     mode: MailMode = Field(MailMode.OUTBOX, description="'outbox' writes .eml files; 'smtp' sends")
-    outbox_dir: Path | None = Field(None, description="Where .eml files go; empty = <data_dir>/outbox")
+    outbox_dir: Path | None = Field(
+        None, description="Where .eml files go; empty = <data_dir>/outbox"
+    )
     smtp_host: str = Field("127.0.0.1", description="SMTP server host")
     smtp_port: int = Field(25, description="SMTP server port")
     smtp_user: str | None = Field(None, description="SMTP login, if the server needs one")
     smtp_password: SecretStr | None = Field(None, description="SMTP password")
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS")
     smtp_timeout: float = Field(30.0, description="Seconds before an SMTP call fails")
-    sender: str = Field("Veilleuse <veille@veilleuse.invalid>", description="From: header of digests")
+    sender: str = Field(
+        "Veilleuse <veille@veilleuse.invalid>", description="From: header of digests"
+    )
     reply_to: str | None = Field(None, description="Reply-To: header (the watch officer)")
     unsubscribe_url: str | None = Field(
         None, description="Base URL of the unsubscribe page (List-Unsubscribe header)"
@@ -146,12 +150,12 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("var"), description="Folder for local state (databases, outbox)")
     territory_name: str = Field("Territoire de démonstration", description="Shown in digests")
-    store: StoreSettings = Field(default_factory=StoreSettings)  # type: ignore[arg-type]
-    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)  # type: ignore[arg-type]
-    records: RecordsSettings = Field(default_factory=RecordsSettings)  # type: ignore[arg-type]
-    mail: MailSettings = Field(default_factory=MailSettings)  # type: ignore[arg-type]
-    matching: MatchingSettings = Field(default_factory=MatchingSettings)  # type: ignore[arg-type]
-    sources: SourceSettings = Field(default_factory=SourceSettings)  # type: ignore[arg-type]
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    records: RecordsSettings = Field(default_factory=RecordsSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    matching: MatchingSettings = Field(default_factory=MatchingSettings)
+    sources: SourceSettings = Field(default_factory=SourceSettings)
 
     # derived paths, so that every module agrees on where local state lives
     def store_path(self) -> Path:

@@ -197,7 +197,8 @@ class Notice(_Model):
         return list(seen)
 
 
-_HASH_EXCLUDED = {"content_hash", "raw", "first_seen", "last_seen", "also_in"}
+# `also_in` is part of the hash: a new cross-source link is a change the store must persist
+_HASH_EXCLUDED = {"content_hash", "raw", "first_seen", "last_seen"}
 
 
 def compute_content_hash(notice: Notice) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -75,14 +75,15 @@ def parse_offset(text: str) -> timezone | None:
         return None
     token = m[1]
     if token == "Z":
-        return timezone.utc
+        return UTC
     sign = 1 if token[0] == "+" else -1
     digits = token[1:].replace(":", "")
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 
-def parse_deadline(day: object, at: object = None, default_tz: ZoneInfo | timezone | None = PARIS
-                   ) -> date | datetime | None:
+def parse_deadline(
+    day: object, at: object = None, default_tz: ZoneInfo | timezone | None = PARIS
+) -> date | datetime | None:
     """Combine a day and an optional time into an aware datetime, or keep a bare date.
 
     `day` may already carry a time and offset ('2024-03-01T12:00:00+01:00'). A time without an
@@ -97,7 +98,7 @@ def parse_deadline(day: object, at: object = None, default_tz: ZoneInfo | timezo
     if day_part is None:
         return None
     time_text: str | None = None
-    tz = None
+    tz: tzinfo | None = None
     if "T" in text or (len(text) > 10 and text[10] == " " and ":" in text[10:]):
         time_text = text[11:]
     elif at is not None and str(at).strip():
@@ -133,12 +134,16 @@ def parse_money(value: object) -> float | None:
             if not text:
                 return None
             if "," in text and "." in text:
-                text = text.replace(".", "").replace(",", ".") if text.rfind(",") > text.rfind(
-                    "."
-                ) else text.replace(",", "")
+                text = (
+                    text.replace(".", "").replace(",", ".")
+                    if text.rfind(",") > text.rfind(".")
+                    else text.replace(",", "")
+                )
             elif "," in text:
-                text = text.replace(",", ".") if len(text.rsplit(",", 1)[1]) != 3 else text.replace(
-                    ",", ""
+                text = (
+                    text.replace(",", ".")
+                    if len(text.rsplit(",", 1)[1]) != 3
+                    else text.replace(",", "")
                 )
             amount = float(text)
     if amount < 0 or amount >= 1e12:  # DECP test data carries 1e17: not a real contract value

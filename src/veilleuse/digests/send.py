@@ -102,9 +102,7 @@ def send_digests(
         )
         uids = sorted(digest.covered_uids())
         try:
-            repo.reserve_digest(
-                records, digest.digest_id, actor.id, now, message.as_string(), uids
-            )
+            repo.reserve_digest(records, digest.digest_id, actor.id, now, message.as_string(), uids)
         except RecordsError as exc:  # a concurrent run logged one of these items first
             report.failed.append((digest.digest_id, str(exc)))
             continue

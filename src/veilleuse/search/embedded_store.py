@@ -27,8 +27,8 @@ from veilleuse.search.store import (
     Hit,
     SearchResult,
     WriteReport,
-    deadline_bucket,
     deadline_bounds,
+    deadline_bucket,
     reciprocal_rank_fusion,
 )
 
@@ -168,7 +168,9 @@ class EmbeddedStore:
                 report.unchanged.append(notice.uid)
                 return
         first_seen = (
-            datetime.fromisoformat(row[2]) if row is not None and row[2] else notice.first_seen or now
+            datetime.fromisoformat(row[2])
+            if row is not None and row[2]
+            else notice.first_seen or now
         )
         stored = notice.model_copy(update={"first_seen": first_seen, "last_seen": now})
         values = (
@@ -242,9 +244,15 @@ class EmbeddedStore:
     def count(self, filters: Filters | None = None) -> int:
         where, params = _where(filters)
         with self._lock:
-            return int(self.conn.execute(f"SELECT count(*) FROM notices n WHERE {where}", params).fetchone()[0])
+            return int(
+                self.conn.execute(
+                    f"SELECT count(*) FROM notices n WHERE {where}", params
+                ).fetchone()[0]
+            )
 
-    def iter_notices(self, filters: Filters | None = None, batch_size: int = 500) -> Iterator[Notice]:
+    def iter_notices(
+        self, filters: Filters | None = None, batch_size: int = 500
+    ) -> Iterator[Notice]:
         where, params = _where(filters)
         last = 0
         while True:
@@ -338,7 +346,9 @@ class EmbeddedStore:
             )
             with self._lock:
                 try:
-                    total = self.conn.execute(f"SELECT count(*) {sql_from}", (match, *params)).fetchone()[0]
+                    total = self.conn.execute(
+                        f"SELECT count(*) {sql_from}", (match, *params)
+                    ).fetchone()[0]
                     rows = self.conn.execute(
                         f"SELECT n.uid, -bm25(notices_fts, {_BM25_WEIGHTS}) AS score, "
                         "snippet(notices_fts, 0, '<mark>', '</mark>', '…', 12), "
@@ -397,9 +407,13 @@ class EmbeddedStore:
     def _filtered_uids(self, filters: Filters) -> set[str]:
         where, params = _where(filters)
         with self._lock:
-            return {r[0] for r in self.conn.execute(f"SELECT uid FROM notices n WHERE {where}", params)}
+            return {
+                r[0] for r in self.conn.execute(f"SELECT uid FROM notices n WHERE {where}", params)
+            }
 
-    def _hits(self, ranked: Sequence[tuple[str, float]], highlights: dict[str, list[str]]) -> list[Hit]:
+    def _hits(
+        self, ranked: Sequence[tuple[str, float]], highlights: dict[str, list[str]]
+    ) -> list[Hit]:
         notices = {n.uid: n for n in self.get_many([u for u, _ in ranked])}
         return [
             Hit(notice=notices[u], score=s, highlights=highlights.get(u, []))
@@ -422,7 +436,8 @@ class EmbeddedStore:
             )
             args = (match, *params)
         counts: dict[str, Counter[str]] = {
-            name: Counter() for name in ("source", "kind", "department", "cpv_division", "reserved", "deadline")
+            name: Counter()
+            for name in ("source", "kind", "department", "cpv_division", "reserved", "deadline")
         }
         today = _now().date()
         with self._lock:
@@ -430,7 +445,9 @@ class EmbeddedStore:
         for source, kind, reserved, deadline_at, deps, cpvs in rows:
             counts["source"][source] += 1
             counts["kind"][kind] += 1
-            counts["reserved"]["unknown" if reserved is None else ("true" if reserved else "false")] += 1
+            counts["reserved"][
+                "unknown" if reserved is None else ("true" if reserved else "false")
+            ] += 1
             deadline = datetime.fromisoformat(deadline_at) if deadline_at else None
             counts["deadline"][deadline_bucket(deadline, today)] += 1
             for dep in set(json.loads(deps)):

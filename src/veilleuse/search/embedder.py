@@ -12,7 +12,9 @@ class Embedder(Protocol):
     """Anything that turns texts into unit vectors of a fixed dimension."""
 
     name: str
-    dimension: int
+
+    @property
+    def dimension(self) -> int: ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """An array of shape (len(texts), dimension), rows L2-normalised, dtype float32."""

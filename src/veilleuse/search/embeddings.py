@@ -69,7 +69,10 @@ class SentenceTransformerEmbedder:
     def dimension(self) -> int:
         if self._dimension is None:
             model = self._load()
-            getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            getter = (
+                getattr(model, "get_embedding_dimension", None)
+                or model.get_sentence_embedding_dimension
+            )
             self._dimension = int(getter())
         return self._dimension
 
@@ -136,7 +139,9 @@ class CachedEmbedder:
         self.hits += len(keys) - sum(1 for k in keys if k in todo)
         self.misses += len(todo)
         if todo:
-            batch = max(16, int(getattr(getattr(self.inner, "settings", None), "batch_size", 16)) * 8)
+            batch = max(
+                16, int(getattr(getattr(self.inner, "settings", None), "batch_size", 16)) * 8
+            )
             items = list(todo.items())
             for start in range(0, len(items), batch):
                 part = items[start : start + batch]
@@ -144,7 +149,10 @@ class CachedEmbedder:
                 with self._lock, self.conn:
                     self.conn.executemany(
                         "INSERT OR REPLACE INTO embeddings (model, text_hash, vec) VALUES (?,?,?)",
-                        [(self.name, k, v.astype(np.float32).tobytes()) for (k, _), v in zip(part, vectors, strict=True)],
+                        [
+                            (self.name, k, v.astype(np.float32).tobytes())
+                            for (k, _), v in zip(part, vectors, strict=True)
+                        ],
                     )
                 for (key, _), vector in zip(part, vectors, strict=True):
                     found[key] = np.asarray(vector, dtype=np.float32)

@@ -78,7 +78,10 @@ class WriteReport:
             getattr(self, name).extend(getattr(other, name))
 
     def summary(self) -> dict[str, int]:
-        return {n: len(getattr(self, n)) for n in ("created", "updated", "unchanged", "skipped", "failed")}
+        return {
+            n: len(getattr(self, n))
+            for n in ("created", "updated", "unchanged", "skipped", "failed")
+        }
 
 
 @runtime_checkable
@@ -101,7 +104,9 @@ class NoticeStore(Protocol):
 
     def count(self, filters: Filters | None = None) -> int: ...
 
-    def iter_notices(self, filters: Filters | None = None, batch_size: int = 500) -> Iterator[Notice]: ...
+    def iter_notices(
+        self, filters: Filters | None = None, batch_size: int = 500
+    ) -> Iterator[Notice]: ...
 
     def set_vectors(self, vectors: dict[str, np.ndarray], model: str) -> None:
         """Store the embedding of each uid's current content (normalised float32)."""
@@ -131,7 +136,9 @@ class NoticeStore(Protocol):
         """Reciprocal rank fusion of text and vector rankings (k=60)."""
         ...
 
-    def facets(self, filters: Filters | None = None, query: str | None = None) -> dict[str, dict[str, int]]: ...
+    def facets(
+        self, filters: Filters | None = None, query: str | None = None
+    ) -> dict[str, dict[str, int]]: ...
 
     def close(self) -> None: ...
 
@@ -148,15 +155,19 @@ def deadline_bounds(filters: Filters) -> tuple[datetime | None, datetime | None]
     low = high = None
     if filters.deadline_from is not None:
         value = filters.deadline_from
-        low = value if isinstance(value, datetime) else datetime(
-            value.year, value.month, value.day, tzinfo=UTC
+        low = (
+            value
+            if isinstance(value, datetime)
+            else datetime(value.year, value.month, value.day, tzinfo=UTC)
         )
     if filters.deadline_to is not None:
         high = deadline_instant(filters.deadline_to)
     return low, high
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], k: int = RRF_K
+) -> list[tuple[str, float]]:
     """Fuse ranked uid lists: score = Σ 1/(k + rank). Shared by both stores so they agree."""
     scores: dict[str, float] = {}
     for ranking in rankings:

@@ -3,8 +3,7 @@
 `check_sources` verifies that every source module documents its Publisher, Access, Arguments and
 Caveats, and that every catalogue entry points at an importable spider and a known parser;
 `sources_block` renders the catalogue as the Markdown table kept between
-`<!-- sources:start -->` and `<!-- sources:end -->` (in `docs/sources.md`, and in the README once
-wired), and `sync_sources_doc(check=True)` fails when that table is stale, like `cog --check`.
+`<!-- sources:start -->` and `<!-- sources:end -->` (in the README), and `sync_sources_doc(check=True)` fails when that table is stale, like `cog --check`.
 
 Run `python -m veilleuse.spiders.checks [--check] [PATH…]`.
 """
@@ -144,7 +143,7 @@ def sync_sources_doc(path: Path, check: bool = False) -> bool:
 
 
 def default_doc_path() -> Path:
-    return Path(__file__).resolve().parents[3] / "docs" / "sources.md"
+    return Path(__file__).resolve().parents[3] / "README.md"
 
 
 def main(argv: list[str]) -> int:

@@ -37,6 +37,10 @@ class LiveBatch(SourceBatch):
     complete: bool = False
     pages: int = 0
     state: dict[str, str | None] = field(default_factory=dict)
+    #: move the watermark once the batch is stored (a complete crawl, not a dry run)
+    commit: bool = False
+    #: the watermark may move forward (not a backfill bounded by `until`)
+    moving: bool = True
 
 
 def live_status(batch: SourceBatch) -> str:
@@ -44,7 +48,8 @@ def live_status(batch: SourceBatch) -> str:
 
     Unlike the recorded demo, a live source with nothing new is COMPLETE: zero notices after a
     successful incremental run is the normal case."""
-    failed = getattr(batch, "failed", False)
+    # a recorded batch has no `failed` flag: it failed when nothing at all could be read
+    failed = getattr(batch, "failed", not batch.notices and bool(batch.problems))
     if failed and not batch.notices:
         return "FAILED"
     return "DEGRADED" if batch.problems else "COMPLETE"
@@ -89,8 +94,9 @@ def collect_live(
     """Crawl the enabled sources (or the named ones); batches by source name.
 
     `since`/`until` bound the publication days (backfill); `dry_run` fetches and parses but does
-    not move any watermark. Watermarks move only for sources whose crawl completed, and only
-    forward (a backfill with `until` never moves them)."""
+    not move any watermark. Watermarks move in `store_batches`, after the notices are stored,
+    only for sources whose crawl completed, and only forward (a backfill with `until` never
+    moves them)."""
     entries = select(catalogue if catalogue is not None else load_catalogue(), list(sources or []))
     scrapy_settings = polite_settings(
         settings.sources.user_agent, http_cache_dir=http_cache_dir, overrides=scrapy_overrides
@@ -109,9 +115,9 @@ def collect_live(
         specs.append(crawl_spec(entry, settings, state, since, until, scrapy_settings))
     for source, outcome in run_crawls(specs, timeout_s=timeout_s, parallel=parallel).items():
         batch = to_batch(outcome)
+        batch.commit = batch.complete and not dry_run
+        batch.moving = until is None
         batches[source] = batch
-        if batch.complete and not dry_run:
-            commit_state(records, source, batch, moving=until is None)
     return batches
 
 
@@ -213,6 +219,10 @@ def store_batches(
             )
             repo.record_source_run(records, run)
             runs.append(run)
+            # only now that the notices are stored may the watermark move: a crash before
+            # this point re-fetches the same window next run instead of losing it
+            if isinstance(batch, LiveBatch) and batch.commit:
+                commit_state(records, source, batch, moving=batch.moving)
     finally:
         if own_store:
             store.close()

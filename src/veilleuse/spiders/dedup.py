@@ -11,7 +11,7 @@ Keys (two notices of different sources sharing one key are the same opportunity)
   among `identifiers`, or the TED notice's own number;
 - funding calls: the canonical URL of the call (lower-case host without "www.", no fragment,
   no tracking parameters, no trailing slash), or normalised title + funder + deadline day.
-`also_in` is excluded from the content hash, so linking never makes a notice look changed.
+`also_in` is part of the content hash, so a new link is stored like any other change.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def link_duplicates(notices: Sequence[Notice]) -> list[Notice]:
             mine = notices[index]
             others = {notices[j].uid for j in group if notices[j].source != mine.source}
             also_in = sorted(set(mine.also_in) | others)
-            out[index] = mine.model_copy(update={"also_in": also_in})
+            out[index] = mine.model_copy(update={"also_in": also_in}).with_hash()
     return out
 
 
