@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,35 @@ def collect_records(
         if notice is not None:
             result.notices.append(notice.with_hash())
     return result
+
+
+def decode_payload(data: bytes) -> str | None:
+    """UTF-8 (BOM tolerated), else cp1252; None when neither decodes.
+
+    French publishers still export Windows-1252: such a payload is read silently (its text is
+    then right); only bytes that neither encoding decodes are reported as a Problem.
+    """
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def load_json(data: bytes, origin: str) -> tuple[Any, Problem | None]:
+    """The decoded JSON document, or a Problem naming the origin. NaN/Infinity become None."""
+    text = decode_payload(data)
+    if text is None:
+        return None, Problem(origin, "undecodable bytes: payload is neither UTF-8 nor cp1252 text")
+    try:
+        return json.loads(text, parse_constant=lambda _: None), None
+    except json.JSONDecodeError as exc:
+        return None, Problem(
+            origin, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        )
+    except RecursionError:
+        return None, Problem(origin, "invalid JSON: nested too deeply")
 
 
 def read_file(path: Path) -> bytes:

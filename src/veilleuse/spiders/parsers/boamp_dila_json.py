@@ -6,28 +6,13 @@ and archives remain. A payload is one notice object or a list of them.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from veilleuse.core.errors import ParseError
 from veilleuse.core.models import Notice
 from veilleuse.spiders.parsers import boamp_common as bc
-from veilleuse.spiders.parsers.base import ParseResult, Problem, collect_records
+from veilleuse.spiders.parsers.base import ParseResult, collect_records, load_json
 from veilleuse.spiders.parsers.boamp_tree import get, tree_from_json
-
-
-def decode(data: bytes) -> str | None:
-    """UTF-8 (BOM tolerated), else cp1252; None when neither decodes.
-
-    Choice: a cp1252 payload is parsed silently (the text is then right); only undecodable bytes
-    are reported as a Problem.
-    """
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
 
 
 def build(record: Any, origin: str, source: str) -> Notice:
@@ -56,15 +41,9 @@ class BoampDilaJsonParser:
         return head[:1] in (b"{", b"[") and b'"gestion"' in head and b'"typeavis"' in head
 
     def parse(self, data: bytes, origin: str, source: str | None = None) -> ParseResult:
-        payload_text = decode(data)
-        if payload_text is None:
-            return ParseResult(
-                problems=[Problem(origin, "undecodable bytes (neither UTF-8 nor cp1252)")]
-            )
-        try:
-            payload = json.loads(payload_text)
-        except json.JSONDecodeError as exc:
-            return ParseResult(problems=[Problem(origin, f"invalid JSON: {exc}")])
+        payload, problem = load_json(data, origin)
+        if problem is not None:
+            return ParseResult(problems=[problem])
         records = payload if isinstance(payload, list) else [payload]
         uid_source = source or self.name
         return collect_records(

@@ -25,8 +25,7 @@ from veilleuse.core.normalise import (
     unique,
 )
 from veilleuse.spiders.parsers import boamp_common as bc
-from veilleuse.spiders.parsers.base import ParseResult, Problem, collect_records
-from veilleuse.spiders.parsers.boamp_dila_json import decode
+from veilleuse.spiders.parsers.base import ParseResult, Problem, collect_records, load_json
 from veilleuse.spiders.parsers.boamp_tree import as_list, tree_from_json
 
 _V230_KEYS = {"identite", "objet", "conditionparticipation", "conditiondelai", "attribution"}
@@ -149,15 +148,9 @@ class BoampOdsParser:
         return b'"idweb"' in head and (b'"nomacheteur"' in head or b'"total_count"' in head)
 
     def parse(self, data: bytes, origin: str, source: str | None = None) -> ParseResult:
-        payload_text = decode(data)
-        if payload_text is None:
-            return ParseResult(
-                problems=[Problem(origin, "undecodable bytes (neither UTF-8 nor cp1252)")]
-            )
-        try:
-            payload = json.loads(payload_text)
-        except json.JSONDecodeError as exc:
-            return ParseResult(problems=[Problem(origin, f"invalid JSON: {exc}")])
+        payload, problem = load_json(data, origin)
+        if problem is not None:
+            return ParseResult(problems=[problem])
         if isinstance(payload, dict) and isinstance(payload.get("results"), list):
             records = payload["results"]
         elif isinstance(payload, list):

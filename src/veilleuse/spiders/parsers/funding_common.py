@@ -8,7 +8,6 @@ language-independent vocabulary so that matching and digests never see source wo
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
@@ -17,40 +16,14 @@ from typing import Any
 from veilleuse.core.errors import ParseError
 from veilleuse.core.models import Notice, NoticeKind
 from veilleuse.core.normalise import clean_text, fold, parse_money, unique
-from veilleuse.spiders.parsers.base import ParseResult, Problem, collect_records
+from veilleuse.spiders.parsers.base import (
+    ParseResult,
+    Problem,
+    collect_records,
+    load_json,
+)
 
 # --------------------------------------------------------------------------- JSON payloads
-
-
-def decode_payload(data: bytes) -> str | None:
-    """UTF-8 (BOM tolerated), else cp1252; None when neither decodes.
-
-    Choice: a cp1252 payload is parsed silently — French publishers still export Windows-1252
-    and the text is then right; only undecodable bytes are reported as a Problem.
-    """
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return None
-
-
-def load_json(data: bytes, origin: str) -> tuple[Any, Problem | None]:
-    """The decoded JSON document, or a Problem naming the origin. NaN/Infinity become None."""
-    text = decode_payload(data)
-    if text is None:
-        return None, Problem(origin, "payload is neither UTF-8 nor cp1252 text")
-    try:
-        return json.loads(text, parse_constant=lambda _: None), None
-    except json.JSONDecodeError as exc:
-        return None, Problem(
-            origin, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        )
-    except RecursionError:
-        return None, Problem(origin, "invalid JSON: nested too deeply")
 
 
 def json_head(data: bytes, size: int = 65536) -> str:
