@@ -382,19 +382,33 @@ def index_migrate() -> None:
 
 
 @sources_app.command("status")
-def sources_status() -> None:
-    """Per-source freshness and the last run report."""
+def sources_status(
+    runs: Annotated[int, typer.Option(help="Last runs shown per source")] = 1,
+) -> None:
+    """Per-source freshness (watermark, last run) and the last run reports with their problems."""
     from veilleuse.records import repository as repo
     from veilleuse.records.db import Records
 
+    records = Records(get_settings().records_url())
     table = Table(
-        "source", "status", "last run", "fetched", "new", "updated", "unchanged", "rejected"
+        "source",
+        "status",
+        "finished",
+        "watermark",
+        "fetched",
+        "new",
+        "updated",
+        "unchanged",
+        "rejected",
     )
-    for run in repo.last_source_runs(Records(get_settings().records_url())):
+    history = repo.last_source_runs(records, limit_per_source=runs)
+    for run in history:
+        state = repo.get_source_state(records, run.source)
         table.add_row(
             run.source,
             run.status,
             str(run.finished_at or run.started_at)[:19],
+            state.get("watermark") or "",
             str(run.fetched),
             str(run.new),
             str(run.updated),
@@ -402,6 +416,37 @@ def sources_status() -> None:
             str(run.rejected),
         )
     out.print(table)
+    for run in history:
+        for problem in run.problems[:3]:
+            out.print(f"   [yellow]{run.source}[/yellow] {problem}")
+
+
+@app.command()
+def feedback(
+    actor_id: Annotated[str, typer.Argument(help="Actor identifier")],
+    notice_uid: Annotated[str, typer.Argument(help="Notice uid, e.g. boamp:16-186394")],
+    relevant: Annotated[bool, typer.Option("--relevant/--not-relevant", help="Verdict")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why, in a few words")] = None,
+    by: Annotated[str | None, typer.Option(help="Who says so (watch officer, actor)")] = None,
+    suggestion: Annotated[
+        bool, typer.Option(help="About the grouped-bid suggestion, not the match")
+    ] = False,
+) -> None:
+    """Record that a match (or a grouped-bid suggestion) is relevant or not; rejected ones are not shown again."""
+    from veilleuse.records import repository as repo
+    from veilleuse.records.db import Records
+
+    repo.add_feedback(
+        Records(get_settings().records_url()),
+        actor_id,
+        notice_uid,
+        relevant,
+        reason=reason,
+        by=by,
+        target="suggestion" if suggestion else "match",
+    )
+    verdict = "relevant" if relevant else "not relevant (will not be shown again)"
+    out.print(f"{actor_id} × {notice_uid}: {verdict}")
 
 
 @sources_app.command("list")
