@@ -365,6 +365,18 @@ def embed() -> None:
     out.print(f"{count} notices embedded ({embedder.misses} through the model)")
 
 
+@app.command("eval")
+def eval_cmd(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object with every system's metrics")
+    ] = False,
+) -> None:
+    """Measure matching on the labelled set: CPV-only, keyword-only, embeddings-only and hybrid."""
+    from veilleuse.search.evaluation import run_eval
+
+    raise typer.Exit(run_eval(as_json))
+
+
 @index_app.command("migrate")
 def index_migrate() -> None:
     """Build a new index version with the current mappings, reindex, and swap the alias."""

@@ -31,7 +31,8 @@ from veilleuse.search.consortia import (
     suggest_teams,
     work_units,
 )
-from veilleuse.search.matching import Lexicon, lot_fits, match, notice_words, prepare_inputs
+from veilleuse.search.lexical import Lexicon, notice_words
+from veilleuse.search.matching import lot_fits, match, prepare_inputs
 
 TODAY = date(2026, 11, 23)
 WEIGHTS = MatchingSettings()

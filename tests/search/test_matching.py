@@ -36,17 +36,15 @@ from veilleuse.search.cpv import (
     cpv_display,
     cpv_label,
 )
+from veilleuse.search.lexical import Lexicon, stems
 from veilleuse.search.matching import (
-    Lexicon,
     MatchInputs,
     actor_text,
     lot_text,
     match,
     prepare_inputs,
-    stems,
-    territory_fit,
-    territory_matrix,
 )
+from veilleuse.search.territory import territory_fit, territory_matrix
 
 TODAY = date(2026, 11, 23)
 SOON = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)

@@ -24,7 +24,6 @@ from veilleuse.config.settings import MatchingSettings
 from veilleuse.core import geo
 from veilleuse.core.models import (
     Actor,
-    EssFamily,
     GroupedBidSuggestion,
     Lot,
     LotAssignment,
@@ -34,38 +33,16 @@ from veilleuse.core.models import (
     Reason,
 )
 from veilleuse.search import cpv as cpvmod
-from veilleuse.search.matching import (
-    Lexicon,
-    MatchInputs,
-    activity_phrase,
-    lot_fits,
-    notice_words,
-    stems,
-    territory_fit,
-)
+from veilleuse.search.explain import FAMILY_LABELS, activity_phrase
+from veilleuse.search.lexical import Lexicon, notice_words, stems
+from veilleuse.search.matching import MatchInputs, lot_fits
+from veilleuse.search.territory import territory_fit
 
 COVER_MIN = 0.4  # lot fit from which an actor is said to cover a lot
 POOL_TOP = 6  # best-scoring candidates always in the search pool
 POOL_MAX = 10  # pool size cap (C(10,2..4) = 375 teams at most)
 TURNOVER_PER_STAFF = 45_000.0  # rough yearly revenue per employee when turnover is unknown
 MARGIN = 1.05  # a team must beat the best single actor by 5 %
-
-FAMILY_LABELS = {
-    EssFamily.ASSOCIATION: "association",
-    EssFamily.SCOP: "SCOP",
-    EssFamily.SCIC: "SCIC",
-    EssFamily.COOPERATIVE: "coopérative",
-    EssFamily.MUTUAL: "mutuelle",
-    EssFamily.FOUNDATION: "fondation",
-    EssFamily.ESUS: "entreprise ESUS",
-    EssFamily.SIAE_EI: "entreprise d'insertion",
-    EssFamily.SIAE_ACI: "chantier d'insertion",
-    EssFamily.SIAE_AI: "association intermédiaire",
-    EssFamily.SIAE_ETTI: "ETTI",
-    EssFamily.GEIQ: "GEIQ",
-    EssFamily.ESAT: "ESAT",
-    EssFamily.EA: "entreprise adaptée",
-}
 
 
 def work_units(notice: Notice) -> list[Lot]:

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from veilleuse.config.settings import Settings
-from veilleuse.core.models import GroupedBidSuggestion, Match, NoticeKind, NoticeStatus
+from veilleuse.core.models import NoticeKind, NoticeStatus
 from veilleuse.records import repository as repo
 from veilleuse.records.db import Records
-from veilleuse.search.consortia import lot_fit_matrix, suggest_teams, work_units
+from veilleuse.search.consortia import suggest_grouped_bids
 from veilleuse.search.embeddings import make_embedder
 from veilleuse.search.factory import open_store
-from veilleuse.search.matching import MatchInputs, match, prepare_inputs
+from veilleuse.search.matching import match, prepare_inputs
 from veilleuse.search.store import Filters
 
 MATCHABLE_KINDS = [NoticeKind.TENDER, NoticeKind.PIN, NoticeKind.FUNDING_CALL]
@@ -48,32 +48,10 @@ def run_matching(settings: Settings, now: datetime) -> MatchRunReport:
     matches = match(
         inputs, settings.matching, today=now.date(), rejected=repo.rejected_pairs(records)
     )
-    suggestions = suggest_all(inputs, matches, settings)
+    suggestions = suggest_grouped_bids(inputs, matches, settings.matching)
     repo.reset_matches(records)
     repo.save_matches(records, matches)
     repo.save_suggestions(records, suggestions)
     return MatchRunReport(
         len(actors), len(notices), len(matches), len(suggestions), time.perf_counter() - started
     )
-
-
-def suggest_all(
-    inputs: MatchInputs, matches: list[Match], settings: Settings
-) -> list[GroupedBidSuggestion]:
-    """A team suggestion for each matched notice that splits into several work units."""
-    by_notice: dict[str, list[Match]] = {}
-    for m in matches:
-        by_notice.setdefault(m.notice_uid, []).append(m)
-    actors = {a.id: a for a in inputs.actors}
-    out = []
-    for notice in inputs.notices:
-        found = by_notice.get(notice.uid)
-        if not found or notice.kind is NoticeKind.FUNDING_CALL or len(work_units(notice)) < 2:
-            continue
-        fit = lot_fit_matrix(
-            inputs, notice, settings.matching, actor_ids=[m.actor_id for m in found]
-        )
-        team = suggest_teams(notice, found, actors, fit, settings.matching.max_team_size)
-        if team is not None:
-            out.append(team)
-    return out
