@@ -149,7 +149,7 @@ def naive_match(inputs: MatchInputs, weights: MatchingSettings, today: date) -> 
                 continue
             theirs = stems(texts[n])
             m = matching._evaluate(
-                inputs, a, n, weights, lexicon, theirs, today, matching.MIN_TOPIC
+                inputs, a, n, weights, lexicon, theirs, today, weights.min_topic
             )
             if m is not None:
                 found.append(m)

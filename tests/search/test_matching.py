@@ -509,3 +509,40 @@ def test_lots_met_by_the_same_activity_share_one_sentence() -> None:
         r"Votre activité « .+ » correspond aux lots [12] « Remorquage des .+ » et [12] « Remorquage des .+ »",
         lot_reasons[0],
     )
+
+
+def test_a_reserved_lot_does_not_exclude_an_actor_from_the_other_lots() -> None:
+    """Lot 2 reserved to insertion structures; an adapted company still matches lot 1."""
+    notice = Notice(
+        uid="boamp:lots",
+        source="boamp",
+        native_id="lots",
+        kind=NoticeKind.TENDER,
+        title="Nettoyage des locaux et entretien des espaces verts",
+        places=Places(departments=["59"]),
+        reserved=True,
+        reserved_kinds=[ReservedKind.INSERTION],
+        lots=[
+            Lot(id="1", title="Nettoyage des locaux", cpv=["90911200"]),
+            Lot(
+                id="2",
+                title="Entretien des espaces verts",
+                cpv=["77310000"],
+                reserved=True,
+                reserved_kinds=[ReservedKind.INSERTION],
+            ),
+        ],
+    ).with_hash()
+    actor = Actor(
+        id="ea",
+        name="EA Propreté",
+        family=EssFamily.EA,
+        description="Nettoyage de locaux et de bureaux",
+        cpv_interests=[CpvInterest(code="90911200")],
+        territory=Territory(departments=["59"]),
+    )
+    embedder = HashEmbedder()
+    inputs = prepare_inputs([actor], [notice], embedder)
+    (found,) = match(inputs, MatchingSettings(min_score=0), today=date(2026, 1, 1))
+    assert found.lot_ids == ["1"]
+    assert not any("vous êtes éligible" in r.text for r in found.reasons)

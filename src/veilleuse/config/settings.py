@@ -104,7 +104,20 @@ class MailSettings(BaseModel):
 
 
 class MatchingSettings(BaseModel):
-    min_score: float = Field(35.0, description="Matches below this score (0–100) are not kept")
+    min_score: float = Field(
+        25.0,
+        description=(
+            "Matches below this score (0–100) are not kept. 25 with min_topic 0.1 keeps 53% of "
+            "the relevant pairs of the labelled set (35 with 0.3 kept 18%): `veilleuse eval`"
+        ),
+    )
+    min_topic: float = Field(
+        0.1,
+        description=(
+            "Floor (0–1) on the topical part of a score (semantic, lexical, CPV): below it a "
+            "pair is dropped whatever its territory"
+        ),
+    )
     top_k: int = Field(30, description="Matches kept per actor per run")
     weight_semantic: float = Field(0.35, description="Weight of embedding similarity")
     weight_lexical: float = Field(0.15, description="Weight of keyword overlap")

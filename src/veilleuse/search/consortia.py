@@ -43,6 +43,7 @@ POOL_TOP = 6  # best-scoring candidates always in the search pool
 POOL_MAX = 10  # pool size cap (C(10,2..4) = 375 teams at most)
 TURNOVER_PER_STAFF = 45_000.0  # rough yearly revenue per employee when turnover is unknown
 MARGIN = 1.05  # a team must beat the best single actor by 5 %
+SOLO_MARGIN = 1.2  # … and by 20 % when that actor could carry every lot alone
 
 
 def work_units(notice: Notice) -> list[Lot]:
@@ -187,8 +188,11 @@ def suggest_teams(
     pool = pool[:POOL_MAX]
     singles = [t for a in pool if (t := _evaluate([a], units, values, lot_fit, actors))]
     best_single = max(singles, key=lambda t: t.score, default=None)
+    # an actor able to carry every lot alone yields only to a team that fits much better
+    # (each lot to its specialist); the digest then shows both, so the gain is visible
+    margin = MARGIN
     if best_single and best_single.coverage >= 0.999 and _carries_all(best_single, units, actors):
-        return None
+        margin = SOLO_MARGIN
     teams = [
         team
         for size in range(2, max(2, max_team_size) + 1)
@@ -197,7 +201,7 @@ def suggest_teams(
     ]
     best = max(teams, key=lambda t: (t.score, -len(t.members)), default=None)
     single_score = best_single.score if best_single else 0.0
-    if best is None or best.score <= single_score * MARGIN:
+    if best is None or best.score <= single_score * margin:
         return None
     return _suggestion(notice, best, best_single, units, values, actors, lot_fit)
 

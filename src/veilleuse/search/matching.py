@@ -55,7 +55,6 @@ from veilleuse.search.territory import territory_fit, territory_matrix
 # share a baseline (median cosine 0.34, 95th percentile 0.50) and related pairs sit at 0.45–0.65.
 COSINE_FLOOR = 0.4
 COSINE_CEIL = 0.7
-MIN_TOPIC = 0.3  # semantic+lexical+CPV must say something: territory alone never matches
 LOT_MIN_TOPIC = 0.35  # a lot belongs to a match when its own topic fit reaches this
 BLOCK = 1024  # notices per matrix block
 ROUNDING = 0.05 + 1e-4  # scores are rounded to 0.1: 34.96 is kept as 35.0 (float32 bounds)
@@ -183,13 +182,16 @@ def match(
     *,
     today: date,
     rejected: Set[tuple[str, str]] = frozenset(),
-    min_topic: float = MIN_TOPIC,
+    min_topic: float | None = None,
 ) -> list[Match]:
     """The best `top_k` matches per actor scoring at least `min_score`, best first per actor.
 
-    `min_topic` is the floor on the topical part (semantic, lexical, CPV) below which a pair is
-    dropped whatever its place; the evaluation lowers it to judge the ranking alone.
+    `min_topic` (default: the `min_topic` setting) is the floor on the topical part (semantic,
+    lexical, CPV) below which a pair is dropped whatever its place, so territory alone never
+    makes a match; the evaluation lowers it to judge the ranking alone.
     """
+    if min_topic is None:
+        min_topic = weights.min_topic
     actors, notices = inputs.actors, inputs.notices
     if not actors or not notices:
         return []
@@ -304,7 +306,10 @@ def _evaluate(
             close, _, notice_code = cpvmod.best_cpv_pair(actor.cpv_codes(), codes)
             has_cpv = bool(actor.cpv_codes() and codes)
         fits.sort(key=lambda f: -f.topic)
-        chosen = [f for f in fits if f.topic >= LOT_MIN_TOPIC] or fits[:1]
+        chosen = [f for f in fits if f.topic >= LOT_MIN_TOPIC]
+        if not chosen and len(fits) < len(notice.lots):
+            return None  # the lots it may bid for are not its trade; the others are reserved
+        chosen = chosen or fits[:1]
         semantic = max(semantic, max(f.semantic for f in chosen))
         lot_deps = [d for f in chosen for d in f.lot.places.departments]
         departments = list(dict.fromkeys(lot_deps)) or departments
@@ -317,8 +322,14 @@ def _evaluate(
         slot, slot_reason = audience_fit(actor, notice.audiences)
         slot_name = "audience"
     else:
-        reserved = notice.reserved or any(f.lot.reserved for f in chosen)
-        kinds = list(notice.reserved_kinds) + [k for f in chosen for k in f.lot.reserved_kinds]
+        if any(lot.reserved_kinds for lot in notice.lots):
+            # reservations stated lot by lot: only the lots this actor would bid for count
+            # (a notice-level flag then only summarises its lots)
+            reserved = any(f.lot.reserved for f in chosen)
+            kinds = [k for f in chosen for k in f.lot.reserved_kinds]
+        else:
+            reserved = notice.reserved or any(f.lot.reserved for f in chosen)
+            kinds = list(notice.reserved_kinds) + [k for f in chosen for k in f.lot.reserved_kinds]
         slot, slot_reason = reservation_fit(actor, reserved, kinds, notice.social_clause)
         slot_name = "reserved"
     if slot is None:
