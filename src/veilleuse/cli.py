@@ -305,12 +305,28 @@ def actors_import(
 ) -> None:
     """Import actor profiles, updating in place by identifier or SIRET."""
     from veilleuse.core.actors_io import load_actors
+    from veilleuse.core.models import NoticeKind
     from veilleuse.records import repository as repo
     from veilleuse.records.db import Records
+    from veilleuse.search.cold_start import with_suggested_cpv
+    from veilleuse.search.factory import open_store
+    from veilleuse.search.store import Filters
 
+    settings = get_settings()
     actors = load_actors(path)
-    created, updated = repo.upsert_actors(Records(get_settings().records_url()), actors)
+    if any(not a.cpv_interests for a in actors):
+        store = open_store(settings)
+        try:
+            awards = list(store.iter_notices(Filters(kinds=[NoticeKind.AWARD])))
+        finally:
+            store.close()
+        actors = [with_suggested_cpv(a, awards) for a in actors]
+    created, updated = repo.upsert_actors(Records(settings.records_url()), actors)
     out.print(f"{len(actors)} profiles read: {created} created, {updated} updated")
+    for actor in actors:
+        suggested = [c.code for c in actor.cpv_interests if not c.declared]
+        if suggested:
+            out.print(f"   {actor.id}: CPV codes suggested (to confirm): {', '.join(suggested)}")
 
 
 @actors_app.command("list")

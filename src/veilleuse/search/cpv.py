@@ -97,6 +97,11 @@ def _labels() -> dict[str, str]:
     return {row["code"]: row["label_fr"] for row in csv.DictReader(io.StringIO(text))}
 
 
+def cpv_labels() -> dict[str, str]:
+    """Every CPV code with its French label (a copy is not made: do not modify)."""
+    return _labels()
+
+
 def cpv_label(code: str) -> str | None:
     """The French label of an 8-digit CPV code ('77310000' → "Réalisation et entretien d'espaces
     verts"); a code with its check digit ('77310000-6') works too; unknown → None."""

@@ -10,6 +10,7 @@ from veilleuse.config.settings import Settings
 from veilleuse.core.models import NoticeKind, NoticeStatus
 from veilleuse.records import repository as repo
 from veilleuse.records.db import Records
+from veilleuse.search.cold_start import with_suggested_cpv
 from veilleuse.search.consortia import suggest_grouped_bids
 from veilleuse.search.embeddings import make_embedder
 from veilleuse.search.factory import open_store
@@ -38,6 +39,9 @@ def run_matching(settings: Settings, now: datetime) -> MatchRunReport:
         notices = list(
             store.iter_notices(Filters(kinds=MATCHABLE_KINDS, statuses=[NoticeStatus.OPEN]))
         )
+        if any(not a.cpv_interests for a in actors):  # cold start from past contracts
+            awards = list(store.iter_notices(Filters(kinds=[NoticeKind.AWARD])))
+            actors = [with_suggested_cpv(a, awards) for a in actors]
     finally:
         store.close()
     embedder = make_embedder(settings.embedding, settings.embedding_cache_path())
