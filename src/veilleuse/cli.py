@@ -447,6 +447,16 @@ def sources_status(
     for run in history:
         for problem in run.problems[:3]:
             out.print(f"   [yellow]{run.source}[/yellow] {problem}")
+    from veilleuse.search.factory import open_store
+    from veilleuse.spiders.dedup import duplicate_rates
+
+    store = open_store(get_settings())
+    try:
+        rates = duplicate_rates(store.iter_notices())
+    finally:
+        store.close()
+    for (left, right), rate in sorted(rates.items()):
+        out.print(f"duplicates: {rate:.0%} of {left} notices are also in {right}")
 
 
 @app.command()
