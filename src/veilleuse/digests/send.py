@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_string, policy
+from email.message import EmailMessage
 
 from veilleuse.config.settings import Settings
 from veilleuse.core.errors import MailError, RecordsError
@@ -34,17 +35,25 @@ class DigestReport:
     items: int = 0
 
 
+def _deliver(
+    records: Records, mailer: Mailer, digest_id: str, message: EmailMessage, report: DigestReport
+) -> bool:
+    """Send a logged digest and record the outcome; a failure leaves it for the next run."""
+    try:
+        mailer.send(message)
+    except MailError as exc:
+        repo.mark_digest(records, digest_id, "failed", str(exc))
+        report.failed.append((digest_id, str(exc)))
+        return False
+    repo.mark_digest(records, digest_id, "sent")
+    return True
+
+
 def resend_unsent(records: Records, mailer: Mailer, report: DigestReport) -> None:
     for pending in repo.unsent_digests(records):
         message = message_from_string(pending.message, policy=policy.default)
-        try:
-            mailer.send(message)
-        except MailError as exc:
-            repo.mark_digest(records, pending.digest_id, "failed", str(exc))
-            report.failed.append((pending.digest_id, str(exc)))
-            continue
-        repo.mark_digest(records, pending.digest_id, "sent")
-        report.resent.append(pending.digest_id)
+        if _deliver(records, mailer, pending.digest_id, message, report):
+            report.resent.append(pending.digest_id)
 
 
 def send_digests(
@@ -106,13 +115,7 @@ def send_digests(
         except RecordsError as exc:  # a concurrent run logged one of these items first
             report.failed.append((digest.digest_id, str(exc)))
             continue
-        try:
-            mailer.send(message)
-        except MailError as exc:
-            repo.mark_digest(records, digest.digest_id, "failed", str(exc))
-            report.failed.append((digest.digest_id, str(exc)))
-            continue
-        repo.mark_digest(records, digest.digest_id, "sent")
-        report.sent.append(digest.digest_id)
-        report.items += len(digest.lines)
+        if _deliver(records, mailer, digest.digest_id, message, report):
+            report.sent.append(digest.digest_id)
+            report.items += len(digest.lines)
     return report
