@@ -81,7 +81,9 @@ def test_boamp_and_ted_linked_by_ted_publication_number(
         linked["ted:475939-2026"].content_hash
         != next(n for n in ted if n.uid == "ted:475939-2026").content_hash
     )
-    assert linked["ted:475939-2026"].content_hash == linked["ted:475939-2026"].with_hash().content_hash
+    assert (
+        linked["ted:475939-2026"].content_hash == linked["ted:475939-2026"].with_hash().content_hash
+    )
 
 
 def test_linked_by_procedure_identifier(boamp: list[Notice]) -> None:
@@ -174,3 +176,22 @@ def test_store_batches_links_the_run_sources_before_writing(
         assert store.get("ted:475939-2026").also_in == ["boamp:16-186394"]
     finally:
         store.close()
+
+
+def test_linked_with_a_notice_stored_by_an_earlier_run(
+    tmp_path: Path, ted: list[Notice], boamp: list[Notice]
+) -> None:
+    from veilleuse.search.embedded_store import EmbeddedStore
+    from veilleuse.spiders.collect import link_across_runs
+
+    store = EmbeddedStore(tmp_path / "n.sqlite3")
+    store.write(ted)  # last week's run
+    paris = next(n for n in boamp if n.uid == "boamp:16-186394")
+    paris = paris.model_copy(update={"identifiers": [*paris.identifiers, "2026/S 134-475939"]})
+    linked, relinked = link_across_runs(store, [paris.with_hash()])
+    assert linked["boamp:16-186394"].also_in == ["ted:475939-2026"]
+    assert [n.uid for n in relinked] == ["ted:475939-2026"]
+    assert relinked[0].also_in == ["boamp:16-186394"]
+    store.write(relinked)
+    stored = store.get("ted:475939-2026")
+    assert stored is not None and stored.also_in == ["boamp:16-186394"]

@@ -23,7 +23,7 @@ from veilleuse.records import repository as repo
 from veilleuse.records.db import Records
 from veilleuse.spiders.base import polite_settings
 from veilleuse.spiders.catalogue import SourceEntry, load_catalogue, select
-from veilleuse.spiders.dedup import link_duplicates
+from veilleuse.spiders.dedup import keys, link_duplicates
 from veilleuse.spiders.parsers.base import Problem
 from veilleuse.spiders.recorded import SourceBatch
 from veilleuse.spiders.runner import DEFAULT_TIMEOUT_S, CrawlOutcome, CrawlSpec, run_crawls
@@ -177,6 +177,32 @@ def propagate_status(store: Any, notices: Sequence[Notice]) -> list[Notice]:
     return list(updates.values())
 
 
+def link_across_runs(store: Any, fresh: Sequence[Notice]) -> tuple[dict[str, Notice], list[Notice]]:
+    """Link duplicates among this run's notices and with notices stored by earlier runs.
+
+    BOAMP and TED copies of one procedure usually arrive on different days, so linking within
+    a run is not enough. Stored notices sharing a key are found by a scan of the store (fine
+    for a weekly cadence; an indexed key field would make it a lookup). Returns the linked
+    fresh notices by uid and the stored ones whose `also_in` changed."""
+    from veilleuse.search.store import Filters
+
+    wanted = set().union(*(keys(n) for n in fresh)) if fresh else set()
+    fresh_uids = {n.uid for n in fresh}
+    stored: list[Notice] = []
+    if wanted:
+        stored = [
+            n for n in store.iter_notices(Filters())
+            if n.uid not in fresh_uids and keys(n) & wanted
+        ]  # fmt: skip
+    everything = link_duplicates([*fresh, *stored])
+    linked = {n.uid: n for n in everything[: len(fresh)]}
+    relinked = [
+        after for before, after in zip(stored, everything[len(fresh) :], strict=True)
+        if after.also_in != before.also_in
+    ]  # fmt: skip
+    return linked, relinked
+
+
 def store_batches(
     settings: Settings,
     records: Records,
@@ -192,11 +218,14 @@ def store_batches(
     from veilleuse.search.indexing import index_notices
 
     now = now or datetime.now(UTC)
-    linked = {n.uid: n for n in link_duplicates([n for b in batches.values() for n in b.notices])}
     own_store = store is None
     store = store or open_store(settings)
     runs: list[repo.SourceRun] = []
     try:
+        fresh = [n for b in batches.values() for n in b.notices]
+        linked, relinked = link_across_runs(store, fresh)
+        if relinked:  # stored notices of earlier runs that gained a link
+            index_notices(store, relinked, now=now)
         for source, batch in sorted(batches.items()):
             notices = [linked.get(n.uid, n) for n in batch.notices]
             write = index_notices(store, notices, now=now)
