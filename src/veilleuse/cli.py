@@ -126,7 +126,8 @@ def _print_weekly(result: dict[str, Any], settings: Settings) -> None:
     out.print(
         f"[bold]5. digest[/bold] ({t['digest']:.1f} s, mail: {settings.mail.mode.value}): "
         f"{len(d['sent'])} digests sent with {d['items']} items, {len(d['resent'])} resent, "
-        f"{len(d['empty'])} actors with nothing new, {len(d['failed'])} failed"
+        f"{len(d['empty'])} actors with nothing new, "
+        f"{len(d['too_soon'])} already served this period, {len(d['failed'])} failed"
     )
     if settings.mail.mode.value == "outbox":
         out.print(f"   outbox: {settings.outbox_dir().resolve()}")

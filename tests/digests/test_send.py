@@ -40,8 +40,12 @@ class FlakyMailer:
 
 def notice(uid: str, title: str) -> Notice:
     return Notice(
-        uid=uid, source="boamp", native_id=uid.split(":")[1], kind=NoticeKind.TENDER,
-        title=title, deadline=NOW.date() + timedelta(days=20),
+        uid=uid,
+        source="boamp",
+        native_id=uid.split(":")[1],
+        kind=NoticeKind.TENDER,
+        title=title,
+        deadline=NOW.date() + timedelta(days=20),
     ).with_hash()
 
 
@@ -49,32 +53,60 @@ def notice(uid: str, title: str) -> Notice:
 def env(tmp_path: Path) -> tuple[Settings, Records]:
     settings = Settings(data_dir=tmp_path)
     records = Records(settings.records_url())
-    repo.upsert_actors(records, [Actor(
-        id="a1", name="Régie de quartier", family="association",  # type: ignore[arg-type]
-        contacts=[Contact(email="contact@example.org")],
-    )])
+    repo.upsert_actors(
+        records,
+        [
+            Actor(
+                id="a1",
+                name="Régie de quartier",
+                family="association",  # type: ignore[arg-type]
+                contacts=[Contact(email="contact@example.org")],
+            )
+        ],
+    )
     return settings, records
 
 
 def match(uid: str, score: float = 70.0) -> Match:
-    return Match(actor_id="a1", notice_uid=uid, score=score,
-                 reasons=[Reason(code="topic", text="Activité proche", weight=1.0)])
+    return Match(
+        actor_id="a1",
+        notice_uid=uid,
+        score=score,
+        reasons=[Reason(code="topic", text="Activité proche", weight=1.0)],
+    )
 
 
 def test_rerun_sends_nothing_twice(env: tuple[Settings, Records], tmp_path: Path) -> None:
     settings, records = env
     notices = {n.uid: n for n in [notice("boamp:1", "Nettoyage"), notice("boamp:2", "Vitrerie")]}
     mailer = FlakyMailer(tmp_path / "out", failures=0)
-    first = send_digests(records, notices, [match("boamp:1"), match("boamp:2")], {}, mailer,
-                         settings, now=NOW)
+    first = send_digests(
+        records, notices, [match("boamp:1"), match("boamp:2")], {}, mailer, settings, now=NOW
+    )
     assert first.sent == ["a1:2026-11-23"] and first.items == 2
-    again = send_digests(records, notices, [match("boamp:1"), match("boamp:2")], {}, mailer,
-                         settings, now=NOW)
-    assert again.sent == [] and again.empty == ["a1"]
+    again = send_digests(
+        records, notices, [match("boamp:1"), match("boamp:2")], {}, mailer, settings, now=NOW
+    )
+    assert again.sent == [] and again.too_soon == ["a1"]
     notices["boamp:3"] = notice("boamp:3", "Espaces verts")
-    third = send_digests(records, notices, [match("boamp:1"), match("boamp:3")], {}, mailer,
-                         settings, now=NOW)
-    assert third.sent == ["a1:2026-11-23#2"] and third.items == 1
+    notices["boamp:3"] = notices["boamp:3"].model_copy(
+        update={"deadline": NOW.date() + timedelta(days=30)}
+    )
+    same_week = send_digests(
+        records,
+        notices,
+        [match("boamp:1"), match("boamp:3")],
+        {},
+        mailer,
+        settings,
+        now=NOW + timedelta(days=2),
+    )
+    assert same_week.sent == [] and same_week.too_soon == ["a1"]
+    next_week = NOW + timedelta(days=7)
+    third = send_digests(
+        records, notices, [match("boamp:1"), match("boamp:3")], {}, mailer, settings, now=next_week
+    )
+    assert third.sent == ["a1:2026-11-30"] and third.items == 1
     assert len(list((tmp_path / "out").glob("*.eml"))) == 2
     assert repo.sent_uids(records, "a1") == {"boamp:1", "boamp:2", "boamp:3"}
 

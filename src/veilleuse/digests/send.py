@@ -32,7 +32,14 @@ class DigestReport:
     empty: list[str] = field(default_factory=list)
     no_address: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    too_soon: list[str] = field(default_factory=list)
     items: int = 0
+
+
+def min_interval(frequency: str) -> timedelta:
+    """The least time between two digests of one actor: a weekly digest re-run on Thursday
+    waits for next week (what it would have carried stays unsent, not lost)."""
+    return timedelta(hours=20) if frequency == "daily" else timedelta(days=6)
 
 
 def _deliver(
@@ -78,6 +85,10 @@ def send_digests(
     period_end: date = now.date()
     for actor in actors:
         if not actor.digest.enabled:
+            continue
+        last = repo.last_digest_at(records, actor.id)
+        if last is not None and now - last < min_interval(actor.digest.frequency):
+            report.too_soon.append(actor.id)  # a re-run this period: next digest will carry it
             continue
         already = repo.sent_uids(records, actor.id)
         digest_id = repo.next_digest_id(records, actor.id, now)

@@ -178,6 +178,19 @@ def sent_uids(records: Records, actor_id: str) -> set[str]:
         )
 
 
+def last_digest_at(records: Records, actor_id: str) -> datetime | None:
+    """When the actor's latest digest was logged (pending or sent), or None."""
+    with records.session() as s:
+        found = s.scalars(
+            select(DigestRow.period_end)
+            .where(DigestRow.actor_id == actor_id)
+            .order_by(DigestRow.period_end.desc())
+        ).first()
+    if found is not None and found.tzinfo is None:  # SQLite drops the offset
+        found = found.replace(tzinfo=UTC)
+    return found
+
+
 def next_digest_id(records: Records, actor_id: str, period_end: datetime) -> str:
     base = f"{actor_id}:{period_end.date().isoformat()}"
     with records.session() as s:
