@@ -13,6 +13,7 @@ exactly the notice that was written.
 
 from __future__ import annotations
 
+import re
 import types
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -176,12 +177,17 @@ def index_body(analyzer: str, dimension: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- documents
 
 
+_WORDS = re.compile(r"\w+")
+
+
 def full_text(notice: Notice) -> str:
     """Folded title + body, the same text the embedded store indexes: accents never matter."""
     parts = [notice.title, notice.description or "", notice.buyer.name or ""]
     for lot in notice.lots:
         parts += [lot.title or "", lot.description or ""]
-    return fold(" ".join(p for p in parts if p))
+    # words only: the standard analyzer would keep "l'insertion" as one token where FTS5 (and a
+    # user typing "insertion") sees two words
+    return " ".join(_WORDS.findall(fold(" ".join(p for p in parts if p))))
 
 
 def reserved_label(value: bool | None) -> str:
