@@ -22,8 +22,11 @@ def sample_texts(count: int) -> list[str]:
     from veilleuse.spiders.recorded import collect_recorded
     from veilleuse.watch import default_samples_dir
 
-    base = [n.text_for_embedding() for b in collect_recorded(default_samples_dir()).values()
-            for n in b.notices]
+    base = [
+        n.text_for_embedding()
+        for b in collect_recorded(default_samples_dir()).values()
+        for n in b.notices
+    ]
     return [f"{base[i % len(base)]} ({i})" for i in range(count)]
 
 
@@ -63,10 +66,15 @@ def main() -> None:
         warm_s = time.perf_counter() - started
 
     n = len(texts)
-    print(f"{n} texts, batch size {args.batch_size}, torch threads {__import__('torch').get_num_threads()}")
+    print(
+        f"{n} texts, batch size {args.batch_size}, torch threads {__import__('torch').get_num_threads()}"
+    )
     print(f"{'system':<28}{'texts/s':>10}{'ratio vs bare':>16}")
-    for name, seconds in (("bare model", bare_s), ("veilleuse, cold cache", cold_s),
-                          ("veilleuse, warm cache", warm_s)):
+    for name, seconds in (
+        ("bare model", bare_s),
+        ("veilleuse, cold cache", cold_s),
+        ("veilleuse, warm cache", warm_s),
+    ):
         print(f"{name:<28}{n / seconds:>10.1f}{bare_s / seconds:>16.2f}")
 
 

@@ -148,9 +148,7 @@ def naive_match(inputs: MatchInputs, weights: MatchingSettings, today: date) -> 
             if not matching.is_open(notice, today):
                 continue
             theirs = stems(texts[n])
-            m = matching._evaluate(
-                inputs, a, n, weights, lexicon, theirs, today, weights.min_topic
-            )
+            m = matching._evaluate(inputs, a, n, weights, lexicon, theirs, today, weights.min_topic)
             if m is not None:
                 found.append(m)
         found.sort(key=lambda m: -m.score)
