@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-import numpy as np
+from fakes import HashEmbedder
 
 from veilleuse.config.settings import MatchingSettings
 from veilleuse.core.models import (
@@ -23,7 +20,6 @@ from veilleuse.core.models import (
     Places,
     Territory,
 )
-from veilleuse.core.normalise import fold
 from veilleuse.search.consortia import (
     lot_fit_matrix,
     suggest_grouped_bids,
@@ -36,21 +32,6 @@ from veilleuse.search.matching import lot_fits, match, prepare_inputs
 
 TODAY = date(2026, 11, 23)
 WEIGHTS = MatchingSettings()
-
-
-class HashEmbedder:
-    """Bag of folded words hashed into 64 dims, L2-normalised: deterministic and offline."""
-
-    name = "hash-64"
-    dimension = 64
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"[a-z]{4,}", fold(text)):
-                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1.0, norms)
 
 
 def make_actor(

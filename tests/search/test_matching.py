@@ -6,13 +6,12 @@ unrelated ones a cosine near 0, so every assertion below is reproducible without
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
+from fakes import HashEmbedder
 
 from veilleuse.config.settings import MatchingSettings
 from veilleuse.core import geo
@@ -28,7 +27,6 @@ from veilleuse.core.models import (
     ReservedKind,
     Territory,
 )
-from veilleuse.core.normalise import fold
 from veilleuse.search.cpv import (
     best_cpv_pair,
     closeness_matrix,
@@ -48,21 +46,6 @@ from veilleuse.search.territory import territory_fit, territory_matrix
 
 TODAY = date(2026, 11, 23)
 SOON = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
-
-
-class HashEmbedder:
-    """Bag of folded words hashed into 64 dims, L2-normalised: deterministic and offline."""
-
-    name = "hash-64"
-    dimension = 64
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"[a-z]{4,}", fold(text)):
-                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1.0, norms)
 
 
 def actor(
