@@ -382,6 +382,46 @@ def embed() -> None:
     out.print(f"{count} notices embedded ({embedder.misses} through the model)")
 
 
+@app.command("tune-weights")
+def tune_weights() -> None:
+    """Propose matching weights from the feedback given on matches (printed, not applied)."""
+    from datetime import UTC, datetime
+
+    from veilleuse.records import repository as repo
+    from veilleuse.records.db import Records
+    from veilleuse.search.embeddings import make_embedder
+    from veilleuse.search.factory import open_store
+    from veilleuse.search.matching import prepare_inputs
+    from veilleuse.search.tuning import component_rows, feedback_labels, tune
+
+    settings = get_settings()
+    records = Records(settings.records_url())
+    labels = feedback_labels(repo.feedback_verdicts(records))
+    actors = [a for a in repo.list_actors(records) if a.id in {p[0] for p in labels}]
+    store = open_store(settings)
+    try:
+        notices = store.get_many(sorted({p[1] for p in labels}))
+    finally:
+        store.close()
+    embedder = make_embedder(settings.embedding, settings.embedding_cache_path())
+    inputs = prepare_inputs(actors, notices, embedder)
+    rows, relevant = component_rows(inputs, labels, settings.matching, datetime.now(UTC).date())
+    result = tune(rows, relevant, settings.matching)
+    if result is None:
+        out.print(
+            f"not enough feedback yet: {int(relevant.sum())} relevant and "
+            f"{int((~relevant).sum())} not relevant scored pairs (4 of each needed)"
+        )
+        raise typer.Exit(1)
+    out.print(
+        f"{result.examples} pairs with feedback ({result.relevant} relevant); separation "
+        f"(AUC) {result.auc_current:.3f} with the current weights, "
+        f"{result.auc_tuned:.3f} with:"
+    )
+    for line in result.env_lines():
+        out.print(f"   {line}")
+
+
 @app.command("eval")
 def eval_cmd(
     as_json: Annotated[

@@ -156,6 +156,17 @@ def add_feedback(
         )
 
 
+def feedback_verdicts(records: Records) -> list[tuple[str, str, bool]]:
+    """Every (actor, notice, relevant) verdict on matches, oldest first."""
+    with records.session() as s:
+        rows = s.execute(
+            select(FeedbackRow.actor_id, FeedbackRow.notice_uid, FeedbackRow.relevant)
+            .where(FeedbackRow.target == "match")
+            .order_by(FeedbackRow.id)
+        )
+        return [(a, n, bool(r)) for a, n, r in rows]
+
+
 def rejected_pairs(records: Records) -> set[tuple[str, str]]:
     """(actor, notice) pairs someone marked not relevant: never shown again."""
     with records.session() as s:
