@@ -34,6 +34,8 @@ def test_every_command_has_help() -> None:
         ["sources", "status", "--help"],
         ["index", "migrate", "--help"],
         ["feedback", "--help"],
+        ["tune-weights", "--help"],
+        ["eval", "--help"],
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
