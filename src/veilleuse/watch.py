@@ -6,7 +6,6 @@ per source, index reads it back. Each stage returns a small report the flow prin
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -135,10 +134,6 @@ class EmbedReport:
     model_calls: int
     cache_hits: int
 
-    @property
-    def per_second(self) -> float:
-        return self.embedded / self.seconds if self.seconds else 0.0
-
 
 def embed_stage(settings: Settings, progress: Callable[[int], None] | None = None) -> EmbedReport:
     from veilleuse.search.embeddings import make_embedder
@@ -197,7 +192,3 @@ def ensure_demo_actors(settings: Settings, path: Path | None = None) -> tuple[in
 
     source = path or Path(__file__).parent / "config" / "data" / "demo_actors.yaml"
     return repo.upsert_actors(Records(settings.records_url()), load_actors(source))
-
-
-def dump_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, default=str)

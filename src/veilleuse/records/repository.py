@@ -84,23 +84,19 @@ def get_actor(records: Records, actor_id: str) -> Actor | None:
 
 
 def save_matches(records: Records, matches: Sequence[Match]) -> None:
+    """Upsert by (actor, notice): a re-run updates the match in place."""
     now = utcnow()
     with records.session() as s:
         for m in matches:
-            row = s.get(MatchRow, (m.actor_id, m.notice_uid))
-            payload = m.model_dump(mode="json")
-            if row is None:
-                s.add(
-                    MatchRow(
-                        actor_id=m.actor_id,
-                        notice_uid=m.notice_uid,
-                        score=m.score,
-                        payload=payload,
-                        computed_at=now,
-                    )
+            s.merge(
+                MatchRow(
+                    actor_id=m.actor_id,
+                    notice_uid=m.notice_uid,
+                    score=m.score,
+                    payload=m.model_dump(mode="json"),
+                    computed_at=now,
                 )
-            else:
-                row.score, row.payload, row.computed_at = m.score, payload, now
+            )
 
 
 def load_matches(records: Records, actor_id: str | None = None) -> list[Match]:
@@ -112,15 +108,15 @@ def load_matches(records: Records, actor_id: str | None = None) -> list[Match]:
 
 
 def save_suggestions(records: Records, suggestions: Sequence[GroupedBidSuggestion]) -> None:
+    """Upsert by notice: one current suggestion per tender."""
     now = utcnow()
     with records.session() as s:
         for sug in suggestions:
-            row = s.get(SuggestionRow, sug.notice_uid)
-            payload = sug.model_dump(mode="json")
-            if row is None:
-                s.add(SuggestionRow(notice_uid=sug.notice_uid, payload=payload, computed_at=now))
-            else:
-                row.payload, row.computed_at = payload, now
+            s.merge(
+                SuggestionRow(
+                    notice_uid=sug.notice_uid, payload=sug.model_dump(mode="json"), computed_at=now
+                )
+            )
 
 
 def load_suggestions(records: Records) -> dict[str, GroupedBidSuggestion]:

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from veilleuse.core.models import Notice, NoticeStatus, deadline_instant
 from veilleuse.search.store import DuplicatePolicy, NoticeStore, WriteReport
-
-
-@dataclass
-class IndexReport:
-    write: WriteReport = field(default_factory=WriteReport)
-    embedded: int = 0
-    embed_seconds: float = 0.0
-    cache_hits: int = 0
 
 
 def refresh_status(notice: Notice, now: datetime) -> Notice:

@@ -73,10 +73,6 @@ class WriteReport:
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
 
-    def merge(self, other: WriteReport) -> None:
-        for name in ("created", "updated", "unchanged", "skipped", "failed"):
-            getattr(self, name).extend(getattr(other, name))
-
     def summary(self) -> dict[str, int]:
         return {
             n: len(getattr(self, n))
