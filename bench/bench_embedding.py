@@ -19,8 +19,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def sample_texts(count: int) -> list[str]:
+    from veilleuse.app.collect import default_samples_dir
     from veilleuse.spiders.recorded import collect_recorded
-    from veilleuse.watch import default_samples_dir
 
     base = [
         n.text_for_embedding()

@@ -42,10 +42,10 @@ from veilleuse.config.settings import MatchingSettings
 from veilleuse.core import geo
 from veilleuse.core.actors_io import demo_actors_path, load_actors
 from veilleuse.core.models import Actor, CpvInterest, Match, Notice, Places, Territory
-from veilleuse.search import matching
-from veilleuse.search.cpv import cpv_label
-from veilleuse.search.lexical import Lexicon, notice_words, stems
-from veilleuse.search.matching import MATCHABLE, MatchInputs, match
+from veilleuse.matching import matching
+from veilleuse.matching.cpv import cpv_label
+from veilleuse.matching.lexical import Lexicon, notice_words, stems
+from veilleuse.matching.matching import MATCHABLE, MatchInputs, match
 from veilleuse.spiders.recorded import collect_recorded
 
 TODAY = date(2000, 1, 1)

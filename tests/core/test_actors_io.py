@@ -11,7 +11,7 @@ import pytest
 from veilleuse.core.actors_io import demo_actors_path, load_actors, parse_family
 from veilleuse.core.errors import ValidationError
 from veilleuse.core.models import EssFamily
-from veilleuse.search.cpv import cpv_label
+from veilleuse.matching.cpv import cpv_label
 
 ROOT = Path(__file__).resolve().parents[2]
 SIAE_SAMPLE = ROOT / "data" / "samples" / "ess_actors" / "lemarche_siaes_sample.json"

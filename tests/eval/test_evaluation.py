@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from veilleuse.app.evaluation import read_notices
 from veilleuse.config.settings import EmbeddingSettings, MatchingSettings
 from veilleuse.core.errors import ValidationError
-from veilleuse.search.embeddings import make_embedder
-from veilleuse.search.evaluation import (
+from veilleuse.matching.evaluation import (
     SYSTEMS,
     Metrics,
     evaluate,
@@ -22,6 +22,7 @@ from veilleuse.search.evaluation import (
     precision_at,
     recall_at,
 )
+from veilleuse.search.embeddings import make_embedder
 
 LABELLED = Path(__file__).parent / "labelled_set.yaml"
 
@@ -67,7 +68,7 @@ def test_metrics_are_averaged_per_actor() -> None:
 
 
 def test_labelled_set_is_large_enough_and_every_actor_has_two_relevant_notices() -> None:
-    labelled = load_labelled_set(LABELLED)
+    labelled = load_labelled_set(LABELLED, read_notices)
     assert len(labelled.actors) >= 25
     assert labelled.pairs >= 150
     assert sum(len(r) for r in labelled.relevant.values()) >= 60
@@ -90,7 +91,7 @@ def test_a_label_naming_an_unknown_notice_or_actor_is_reported_with_the_file(
         (tmp_path / name).symlink_to(LABELLED.parents[2] / name)
     (broken.parent / "actors.yaml").symlink_to(LABELLED.parent / "actors.yaml")
     with pytest.raises(ValidationError) as caught:
-        load_labelled_set(broken)
+        load_labelled_set(broken, read_notices)
     message = str(caught.value)
     assert f"{broken}: unknown actor 'no-such-actor'" in message
     assert f"{broken}: adsi-arras: unknown notice 'no-such-notice'" in message
@@ -103,7 +104,7 @@ def test_a_label_naming_an_unknown_notice_or_actor_is_reported_with_the_file(
 def test_hybrid_beats_every_baseline_on_every_metric(tmp_path: Path) -> None:
     embedder = make_embedder(EmbeddingSettings(), tmp_path / "embeddings.sqlite")
     try:
-        report = evaluate(LABELLED, embedder, MatchingSettings())
+        report = evaluate(load_labelled_set(LABELLED, read_notices), embedder, MatchingSettings())
     finally:
         embedder.close()
     assert list(report.systems) == list(SYSTEMS)

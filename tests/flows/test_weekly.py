@@ -38,9 +38,9 @@ def test_weekly_watch_twice_is_idempotent(tmp_path: Path, monkeypatch: pytest.Mo
     mails = sorted(outbox.glob("*.eml"))
 
     assert stored >= 100
-    assert sum(r.new for r in first["runs"]) == stored
-    assert len(first["digests"]["sent"]) >= 5
-    assert len(mails) == len(first["digests"]["sent"])
+    assert sum(r.new for r in first.runs) == stored
+    assert len(first.digests.sent) >= 5
+    assert len(mails) == len(first.digests.sent)
     message = email.message_from_bytes(mails[0].read_bytes())
     assert message["Subject"].startswith("Veilleuse")
     assert message.is_multipart()
@@ -49,14 +49,14 @@ def test_weekly_watch_twice_is_idempotent(tmp_path: Path, monkeypatch: pytest.Mo
     store = open_store(settings)
     assert store.count() == stored
     store.close()
-    assert sum(r.new for r in second["runs"]) == 0
-    assert sum(r.unchanged for r in second["runs"]) == sum(
-        r.fetched - r.rejected for r in second["runs"]
+    assert sum(r.new for r in second.runs) == 0
+    assert sum(r.unchanged for r in second.runs) == sum(
+        r.fetched - r.rejected for r in second.runs
     )
-    assert second["digests"]["sent"] == [] and second["digests"]["items"] == 0
+    assert second.digests.sent == [] and second.digests.items == 0
     assert sorted(outbox.glob("*.eml")) == mails
-    assert second["embedded"].embedded == 0
+    assert second.embedded.embedded == 0
 
     with Records(settings.records_url()).session() as session:
         items = [(r.actor_id, r.notice_uid) for r in session.query(DigestItemRow)]
-    assert len(items) == len(set(items)) == first["digests"]["items"]
+    assert len(items) == len(set(items)) == first.digests.items

@@ -152,21 +152,22 @@ def test_duplicate_rates_per_ordered_pair(ted: list[Notice], boamp: list[Notice]
 def test_store_batches_links_the_run_sources_before_writing(
     tmp_path: Path, ted: list[Notice], boamp: list[Notice]
 ) -> None:
+    from veilleuse.app.context import Context
+    from veilleuse.app.index import store_batches
     from veilleuse.config.settings import get_settings
     from veilleuse.records.db import Records
     from veilleuse.search.embedded_store import EmbeddedStore
-    from veilleuse.spiders.collect import LiveBatch, store_batches
+    from veilleuse.spiders.collect import LiveBatch
 
     settings = get_settings(data_dir=tmp_path)
     paris = next(n for n in boamp if n.uid == "boamp:16-186394")
     paris = paris.model_copy(update={"identifiers": [*paris.identifiers, "475939-2026"]})
     store = EmbeddedStore(tmp_path / "notices.sqlite3")
     try:
+        ctx = Context(settings, records=Records(settings.records_url()), store=store)
         runs = store_batches(
-            settings,
-            Records(settings.records_url()),
+            ctx,
             {"boamp": LiveBatch("boamp", notices=[paris]), "ted": LiveBatch("ted", notices=ted)},
-            store=store,
         )
         assert [(r.source, r.new, r.status) for r in runs] == [
             ("boamp", 1, "COMPLETE"),
@@ -181,8 +182,8 @@ def test_store_batches_links_the_run_sources_before_writing(
 def test_linked_with_a_notice_stored_by_an_earlier_run(
     tmp_path: Path, ted: list[Notice], boamp: list[Notice]
 ) -> None:
+    from veilleuse.app.index import link_across_runs
     from veilleuse.search.embedded_store import EmbeddedStore
-    from veilleuse.spiders.collect import link_across_runs
 
     store = EmbeddedStore(tmp_path / "n.sqlite3")
     store.write(ted)  # last week's run

@@ -28,14 +28,16 @@ from replay_sources import (
     ted_routes,
 )
 
+from veilleuse.app import index as app_index
+from veilleuse.app.context import Context
 from veilleuse.config.settings import Settings, get_settings
 from veilleuse.core.models import NoticeStatus
-from veilleuse.records import repository as repo
+from veilleuse.records import sources as source_records
 from veilleuse.records.db import Records
 from veilleuse.search.embedded_store import EmbeddedStore
 from veilleuse.spiders.base import polite_settings
 from veilleuse.spiders.catalogue import SourceEntry, SourceKind
-from veilleuse.spiders.collect import collect_live, live_status, store_batches
+from veilleuse.spiders.collect import collect_live, live_status
 from veilleuse.spiders.runner import CrawlOutcome, CrawlSpec, run_crawl
 
 pytestmark = pytest.mark.integration
@@ -57,6 +59,15 @@ FORMATS = {
     "html": "calls_for_projects",
 }
 PARIS_WINTER = timezone(timedelta(hours=1))
+
+
+def store_batches(
+    settings: Any, records: Any, batches: Any, store: Any, **kwargs: Any
+) -> list[Any]:
+    """The index use case over this test's own store and records."""
+    return app_index.store_batches(
+        Context(settings, records=records, store=store), batches, **kwargs
+    )
 
 
 def crawl(
@@ -428,7 +439,7 @@ def test_incremental_runs_store_then_take_only_what_is_new(live: Any) -> None:
             settings, records, since=date(2023, 1, 1), catalogue=catalogue, scrapy_overrides=FAST
         )
         runs1 = store_batches(settings, records, first, store=store)
-        assert repo.get_source_state(records, "boamp")["watermark"] == "2024-02-01"
+        assert source_records.get_source_state(records, "boamp")["watermark"] == "2024-02-01"
         second = collect_live(settings, records, catalogue=catalogue, scrapy_overrides=FAST)
         runs2 = store_batches(settings, records, second, store=store)
         where = server.hits_on("/boamp/records")[-1].query["where"]
@@ -437,7 +448,7 @@ def test_incremental_runs_store_then_take_only_what_is_new(live: Any) -> None:
     assert where.startswith("dateparution >= date'2024-02-01'")
     assert (runs2[0].fetched, runs2[0].new, runs2[0].updated, runs2[0].unchanged) == (1, 0, 0, 1)
     assert runs2[0].status == "COMPLETE"
-    assert [r.status for r in repo.last_source_runs(records)] == ["COMPLETE"]
+    assert [r.status for r in source_records.last_source_runs(records)] == ["COMPLETE"]
 
 
 def test_a_cancellation_marks_the_stored_notice_it_amends(live: Any) -> None:
@@ -475,7 +486,9 @@ def test_a_cancellation_marks_the_stored_notice_it_amends(live: Any) -> None:
     assert store.get("boamp:99-000002").status is NoticeStatus.CANCELLED
     assert runs[0].updated == 1
     assert store.count() == 3  # nothing deleted
-    assert repo.get_source_state(records, "boamp").get("watermark") is None  # backfill with until
+    assert (
+        source_records.get_source_state(records, "boamp").get("watermark") is None
+    )  # backfill with until
 
 
 def test_one_failing_source_never_stops_the_others(live: Any) -> None:
@@ -512,9 +525,11 @@ def test_one_failing_source_never_stops_the_others(live: Any) -> None:
     )
     assert runs["boamp"].new == 6 and runs["essor-pays-de-la-loire"].new == 3
     assert store.count() == 9
-    assert repo.get_source_state(records, "ted") == {}
-    assert repo.get_source_state(records, "fonds-exemple") == {}
-    assert repo.get_source_state(records, "essor-pays-de-la-loire") == {}  # no dates on the page
+    assert source_records.get_source_state(records, "ted") == {}
+    assert source_records.get_source_state(records, "fonds-exemple") == {}
+    assert (
+        source_records.get_source_state(records, "essor-pays-de-la-loire") == {}
+    )  # no dates on the page
 
 
 def test_a_missing_token_fails_the_source_without_crawling(live: Any) -> None:
@@ -549,4 +564,4 @@ def test_dry_run_moves_no_watermark(live: Any) -> None:
             scrapy_overrides=FAST,
         )
     assert len(batches["boamp"].notices) == 5
-    assert repo.get_source_state(records, "boamp") == {}
+    assert source_records.get_source_state(records, "boamp") == {}

@@ -154,6 +154,17 @@ class SourceSettings(BaseModel):
     )
 
 
+class FlowSettings(BaseModel):
+    """How Prefect runs the stages: retries apply to I/O stages only (index, embed, digest)."""
+
+    retries: int = Field(
+        2, ge=0, description="Retries of an I/O task (store, mail) before it fails"
+    )
+    retry_delay_seconds: float = Field(
+        10.0, ge=0, description="Seconds between two tries of an I/O task"
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of Veilleuse. `veilleuse settings` prints them with their help."""
 
@@ -169,6 +180,7 @@ class Settings(BaseSettings):
     mail: MailSettings = Field(default_factory=MailSettings)
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
     sources: SourceSettings = Field(default_factory=SourceSettings)
+    flows: FlowSettings = Field(default_factory=FlowSettings)
 
     # derived paths, so that every module agrees on where local state lives
     def store_path(self) -> Path:

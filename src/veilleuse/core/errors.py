@@ -48,3 +48,7 @@ class ValidationError(VeilleuseError):
 
 class MailError(VeilleuseError):
     """A digest could not be delivered by the configured mailer."""
+
+
+class NotFoundError(VeilleuseError):
+    """A record asked for by its identifier (an actor, a notice, a grouped bid) does not exist."""

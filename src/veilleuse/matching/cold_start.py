@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from functools import cache
 
 from veilleuse.core.models import Actor, CpvInterest, Notice
-from veilleuse.search import cpv as cpvmod
-from veilleuse.search.lexical import Lexicon, stems
+from veilleuse.matching import cpv as cpvmod
+from veilleuse.matching.lexical import Lexicon, stems
 
 MIN_LABEL_SIMILARITY = 0.25  # rarity-weighted cosine from which a label is taken as evidence
 MAX_SUGGESTED = 5

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from veilleuse.app.digest import send_digests
 from veilleuse.config.settings import Settings
 from veilleuse.core.errors import MailError
 from veilleuse.core.models import Actor, Contact, Match, Notice, NoticeKind, Reason
 from veilleuse.digests.mailer import OutboxMailer
-from veilleuse.digests.send import send_digests
-from veilleuse.records import repository as repo
+from veilleuse.records import actors as actor_records
+from veilleuse.records import digest_log
 from veilleuse.records.db import Records
 
 NOW = datetime(2026, 11, 23, 7, tzinfo=UTC)
@@ -53,7 +54,7 @@ def notice(uid: str, title: str) -> Notice:
 def env(tmp_path: Path) -> tuple[Settings, Records]:
     settings = Settings(data_dir=tmp_path)
     records = Records(settings.records_url())
-    repo.upsert_actors(
+    actor_records.upsert_actors(
         records,
         [
             Actor(
@@ -108,7 +109,7 @@ def test_rerun_sends_nothing_twice(env: tuple[Settings, Records], tmp_path: Path
     )
     assert third.sent == ["a1:2026-11-30"] and third.items == 1
     assert len(list((tmp_path / "out").glob("*.eml"))) == 2
-    assert repo.sent_uids(records, "a1") == {"boamp:1", "boamp:2", "boamp:3"}
+    assert digest_log.sent_uids(records, "a1") == {"boamp:1", "boamp:2", "boamp:3"}
 
 
 def test_failed_send_is_resent_identically_next_run(
@@ -120,12 +121,12 @@ def test_failed_send_is_resent_identically_next_run(
     first = send_digests(records, notices, [match("boamp:1")], {}, mailer, settings, now=NOW)
     assert [d for d, _ in first.failed] == ["a1:2026-11-23"]
     assert "127.0.0.1:25" in first.failed[0][1]
-    logged = repo.unsent_digests(records)[0].message
+    logged = digest_log.unsent_digests(records)[0].message
     # next week: the pending digest goes out as it was, and nothing is composed twice
     later = NOW + timedelta(days=7)
     second = send_digests(records, notices, [match("boamp:1")], {}, mailer, settings, now=later)
     assert second.resent == ["a1:2026-11-23"] and second.sent == []
     (eml,) = (tmp_path / "out").glob("*.eml")
-    assert repo.unsent_digests(records) == []
+    assert digest_log.unsent_digests(records) == []
     assert mailer.sent and logged.split("Message-ID: ")[1].split("\n")[0].strip() == mailer.sent[0]
     assert "Nettoyage" in eml.read_text(encoding="utf-8") or eml.stat().st_size > 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence, Set
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from veilleuse.core.models import (
     SHELTERED_FAMILIES,
@@ -23,11 +22,9 @@ from veilleuse.core.models import (
     ReservedKind,
     eligible_reserved_kinds,
 )
-from veilleuse.search import cpv as cpvmod
-from veilleuse.search.lexical import Lexicon, fold, keywords, notice_words, stems
-
-if TYPE_CHECKING:
-    from veilleuse.search.matching import LotFit
+from veilleuse.matching import cpv as cpvmod
+from veilleuse.matching.lexical import Lexicon, fold, keywords, notice_words, stems
+from veilleuse.matching.lots import LotFit
 
 FAMILY_LABELS = {
     EssFamily.ASSOCIATION: "association",

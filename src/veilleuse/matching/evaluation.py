@@ -18,9 +18,7 @@ a day before every deadline.
 
 from __future__ import annotations
 
-import json
 import math
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,15 +28,14 @@ from typing import Any
 import numpy as np
 import yaml
 
-from veilleuse.config.settings import MatchingSettings, get_settings
+from veilleuse.config.settings import MatchingSettings
 from veilleuse.core.actors_io import load_actors
+from veilleuse.core.embedder import Embedder
 from veilleuse.core.errors import ValidationError
 from veilleuse.core.models import Actor, Notice
-from veilleuse.search import cpv as cpvmod
-from veilleuse.search.embedder import Embedder
-from veilleuse.search.lexical import Lexicon, actor_words, notice_words, stems
-from veilleuse.search.matching import MATCHABLE, MatchInputs, match, prepare_inputs
-from veilleuse.spiders.parsers import parse_path
+from veilleuse.matching import cpv as cpvmod
+from veilleuse.matching.lexical import Lexicon, actor_words, notice_words, stems
+from veilleuse.matching.matching import MATCHABLE, MatchInputs, match, prepare_inputs
 
 SYSTEMS = ("cpv", "keyword", "embedding", "hybrid")
 DEPTH = 20  # the deepest cut-off any metric reads
@@ -109,14 +106,14 @@ class LabelledSet:
     pairs: int  # explicitly labelled pairs, relevant or not
 
 
-def load_labelled_set(path: Path) -> LabelledSet:
-    """Parse the corpus files and check every label names a known actor and a corpus notice."""
+def load_labelled_set(path: Path, read_notices: Callable[[Path], Sequence[Notice]]) -> LabelledSet:
+    """Read the corpus files with `read_notices` (the parsers live in `spiders`, handed in by
+    the caller) and check every label names a known actor and a corpus notice."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     root = _root_for(path, data["corpus"][0])
     notices: list[Notice] = []
     for name in data["corpus"]:
-        parsed = parse_path(root / name)
-        notices += [n for n in parsed.notices if n.kind in MATCHABLE]
+        notices += [n for n in read_notices(root / name) if n.kind in MATCHABLE]
     by_uid = {n.uid: n for n in notices}
     all_actors = {a.id: a for a in load_actors(root / data["actors"]["demo"])}
     all_actors |= {a.id: a for a in load_actors(root / data["actors"]["constructed"])}
@@ -222,9 +219,8 @@ class EvalReport:
         return out | {"pairs": self.pairs, "actors": self.actors}
 
 
-def evaluate(labelled_path: Path, embedder: Embedder, settings: MatchingSettings) -> EvalReport:
+def evaluate(labelled: LabelledSet, embedder: Embedder, settings: MatchingSettings) -> EvalReport:
     """Rank the corpus for every labelled actor with the four systems and average the metrics."""
-    labelled = load_labelled_set(Path(labelled_path))
     inputs = prepare_inputs(labelled.actors, labelled.notices, embedder)
     rankers: dict[str, Callable[[], dict[str, list[str]]]] = {
         "cpv": lambda: rank_cpv(inputs),
@@ -280,30 +276,3 @@ def format_table(report: EvalReport) -> str:
         f"{report.delivered} matches, {report.delivered_relevant} of them relevant."
     )
     return "\n".join(lines)
-
-
-def default_labelled_path() -> Path | None:
-    """The set in the working tree, else the one beside this source checkout."""
-    for base in (Path.cwd(), Path(__file__).resolve().parents[3]):
-        candidate = base / "tests" / "eval" / "labelled_set.yaml"
-        if candidate.exists():
-            return candidate
-    return None
-
-
-def run_eval(json_output: bool) -> int:
-    """Body of `veilleuse eval [--json]`: run the evaluation with the real embedder, print it."""
-    from veilleuse.search.embeddings import make_embedder  # loads torch: only when asked
-
-    path = default_labelled_path()
-    if path is None:
-        print("tests/eval/labelled_set.yaml introuvable : lancez depuis le dépôt", file=sys.stderr)
-        return 2
-    settings = get_settings()
-    embedder = make_embedder(settings.embedding, settings.embedding_cache_path())
-    try:
-        report = evaluate(path, embedder, settings.matching)
-    finally:
-        embedder.close()
-    print(json.dumps(report.as_dict()) if json_output else format_table(report))
-    return 0

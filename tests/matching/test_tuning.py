@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from veilleuse.config.settings import MatchingSettings
-from veilleuse.search.tuning import auc, tune
+from veilleuse.matching.tuning import auc, tune
 
 
 def test_auc_counts_ties_half() -> None:

@@ -27,22 +27,22 @@ from veilleuse.core.models import (
     ReservedKind,
     Territory,
 )
-from veilleuse.search.cpv import (
+from veilleuse.matching.cpv import (
     best_cpv_pair,
     closeness_matrix,
     cpv_closeness,
     cpv_display,
     cpv_label,
 )
-from veilleuse.search.lexical import Lexicon, stems
-from veilleuse.search.matching import (
+from veilleuse.matching.lexical import Lexicon, stems
+from veilleuse.matching.matching import (
     MatchInputs,
     actor_text,
     lot_text,
     match,
     prepare_inputs,
 )
-from veilleuse.search.territory import territory_fit, territory_matrix
+from veilleuse.matching.territory import territory_fit, territory_matrix
 
 TODAY = date(2026, 11, 23)
 SOON = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)

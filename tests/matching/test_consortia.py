@@ -20,15 +20,16 @@ from veilleuse.core.models import (
     Places,
     Territory,
 )
-from veilleuse.search.consortia import (
+from veilleuse.matching.consortia import (
     lot_fit_matrix,
     suggest_grouped_bids,
     suggest_partners,
     suggest_teams,
     work_units,
 )
-from veilleuse.search.lexical import Lexicon, notice_words
-from veilleuse.search.matching import lot_fits, match, prepare_inputs
+from veilleuse.matching.lexical import Lexicon, notice_words
+from veilleuse.matching.lots import lot_fits
+from veilleuse.matching.matching import match, prepare_inputs
 
 TODAY = date(2026, 11, 23)
 WEIGHTS = MatchingSettings()

@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 
 from veilleuse.config.settings import MatchingSettings
-from veilleuse.search.matching import MatchInputs, match
+from veilleuse.matching.matching import MatchInputs, match
 
 COMPONENTS = ("semantic", "lexical", "cpv", "territory", "slot")
 SETTING_OF = {

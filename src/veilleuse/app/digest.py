@@ -15,13 +15,16 @@ from datetime import UTC, date, datetime, timedelta
 from email import message_from_string, policy
 from email.message import EmailMessage
 
+from veilleuse.app.context import Context
 from veilleuse.config.settings import Settings
 from veilleuse.core.errors import MailError, RecordsError
 from veilleuse.core.models import GroupedBidSuggestion, Match, Notice
 from veilleuse.digests.compose import compose_digest
 from veilleuse.digests.mailer import Mailer, build_message
 from veilleuse.digests.render import render_digest
-from veilleuse.records import repository as repo
+from veilleuse.records import actors as actor_records
+from veilleuse.records import digest_log
+from veilleuse.records import matches as match_records
 from veilleuse.records.db import Records
 
 
@@ -49,15 +52,15 @@ def _deliver(
     try:
         mailer.send(message)
     except MailError as exc:
-        repo.mark_digest(records, digest_id, "failed", str(exc))
+        digest_log.mark_digest(records, digest_id, "failed", str(exc))
         report.failed.append((digest_id, str(exc)))
         return False
-    repo.mark_digest(records, digest_id, "sent")
+    digest_log.mark_digest(records, digest_id, "sent")
     return True
 
 
 def resend_unsent(records: Records, mailer: Mailer, report: DigestReport) -> None:
-    for pending in repo.unsent_digests(records):
+    for pending in digest_log.unsent_digests(records):
         message = message_from_string(pending.message, policy=policy.default)
         if _deliver(records, mailer, pending.digest_id, message, report):
             report.resent.append(pending.digest_id)
@@ -77,7 +80,7 @@ def send_digests(
     now = now or datetime.now(UTC)
     report = DigestReport()
     resend_unsent(records, mailer, report)
-    actors = repo.list_actors(records)
+    actors = actor_records.list_actors(records)
     names = {a.id: a.name for a in actors}
     by_actor: dict[str, list[Match]] = {}
     for m in matches:
@@ -86,12 +89,12 @@ def send_digests(
     for actor in actors:
         if not actor.digest.enabled:
             continue
-        last = repo.last_digest_at(records, actor.id)
+        last = digest_log.last_digest_at(records, actor.id)
         if last is not None and now - last < min_interval(actor.digest.frequency):
             report.too_soon.append(actor.id)  # a re-run this period: next digest will carry it
             continue
-        already = repo.sent_uids(records, actor.id)
-        digest_id = repo.next_digest_id(records, actor.id, now)
+        already = digest_log.sent_uids(records, actor.id)
+        digest_id = digest_log.next_digest_id(records, actor.id, now)
         digest = compose_digest(
             actor,
             by_actor.get(actor.id, []),
@@ -122,7 +125,9 @@ def send_digests(
         )
         uids = sorted(digest.covered_uids())
         try:
-            repo.reserve_digest(records, digest.digest_id, actor.id, now, message.as_string(), uids)
+            digest_log.reserve_digest(
+                records, digest.digest_id, actor.id, now, message.as_string(), uids
+            )
         except RecordsError as exc:  # a concurrent run logged one of these items first
             report.failed.append((digest.digest_id, str(exc)))
             continue
@@ -130,3 +135,24 @@ def send_digests(
             report.sent.append(digest.digest_id)
             report.items += len(digest.lines)
     return report
+
+
+def digest_stage(
+    ctx: Context, degraded_sources: list[str], now: datetime | None = None
+) -> DigestReport:
+    """Send each actor its digest of this period's matches (see the module docstring)."""
+    records = ctx.records
+    matches = match_records.load_matches(records)
+    teams = match_records.load_suggestions(records)
+    uids = sorted({m.notice_uid for m in matches})
+    notices = {n.uid: n for n in ctx.store.get_many(uids)}
+    return send_digests(
+        records,
+        notices,
+        matches,
+        teams,
+        ctx.mailer,
+        ctx.settings,
+        now=now,
+        degraded_sources=degraded_sources,
+    )

@@ -7,7 +7,7 @@ against the estimated value of each lot. Each lot goes to the member that fits i
 member is added to a lot only when its value exceeds the first one's capacity. The lead
 (mandataire) is the member carrying the largest share of the value, then the largest capacity.
 
-Per-(actor, lot) fits come from `lot_fit_matrix`, which calls `matching.lot_fits`, so matching
+Per-(actor, lot) fits come from `lot_fit_matrix`, which calls `lots.lot_fits`, so matching
 and consortia judge a lot the same way. Single-lot tenders whose CPV codes span several groups
 are split into one work unit per group ("scope broader than any single actor").
 """
@@ -32,11 +32,12 @@ from veilleuse.core.models import (
     NoticeKind,
     Reason,
 )
-from veilleuse.search import cpv as cpvmod
-from veilleuse.search.explain import FAMILY_LABELS, activity_phrase
-from veilleuse.search.lexical import Lexicon, notice_words, stems
-from veilleuse.search.matching import MatchInputs, lot_fits
-from veilleuse.search.territory import territory_fit
+from veilleuse.matching import cpv as cpvmod
+from veilleuse.matching.explain import FAMILY_LABELS, activity_phrase
+from veilleuse.matching.lexical import Lexicon, notice_words, stems
+from veilleuse.matching.lots import lot_fits
+from veilleuse.matching.matching import MatchInputs
+from veilleuse.matching.territory import territory_fit
 
 COVER_MIN = 0.4  # lot fit from which an actor is said to cover a lot
 POOL_TOP = 6  # best-scoring candidates always in the search pool

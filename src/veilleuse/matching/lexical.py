@@ -16,7 +16,7 @@ import numpy as np
 
 from veilleuse.core import normalise
 from veilleuse.core.models import Actor, Notice
-from veilleuse.search import cpv as cpvmod
+from veilleuse.matching import cpv as cpvmod
 
 _STOP_WORDS = """
     a au aux avec ce ces cet cette dans de des du elle en est et etre il ils la le les leur leurs

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from veilleuse.core.models import Actor, Awardee, CpvInterest, EssFamily, Notice, NoticeKind
-from veilleuse.search.cold_start import codes_from_description, with_suggested_cpv
+from veilleuse.matching.cold_start import codes_from_description, with_suggested_cpv
 
 
 def test_description_against_french_cpv_labels() -> None:

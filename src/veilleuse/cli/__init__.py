@@ -1,0 +1,22 @@
+"""The `veilleuse` command line: one module per command group, each a thin shell over `app`."""
+
+from __future__ import annotations
+
+import sys
+
+from veilleuse.cli import actors, admin, matching, search, sources, watch
+from veilleuse.cli.output import app, err
+from veilleuse.core.errors import VeilleuseError
+
+__all__ = ["app", "main"]
+
+for module in (watch, search, actors, sources, matching, admin):
+    module.register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except VeilleuseError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)

@@ -1,0 +1,75 @@
+"""`veilleuse feedback`, `veilleuse tune-weights` and `veilleuse eval`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from veilleuse.app.context import Context
+from veilleuse.app.evaluation import run_evaluation
+from veilleuse.app.feedback import add_feedback, tune_weights
+from veilleuse.cli.output import out
+from veilleuse.matching.evaluation import format_table
+
+
+def feedback(
+    actor_id: Annotated[str, typer.Argument(help="Actor identifier")],
+    notice_uid: Annotated[str, typer.Argument(help="Notice uid, e.g. boamp:16-186394")],
+    relevant: Annotated[bool, typer.Option("--relevant/--not-relevant", help="Verdict")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why, in a few words")] = None,
+    by: Annotated[str | None, typer.Option(help="Who says so (watch officer, actor)")] = None,
+    suggestion: Annotated[
+        bool, typer.Option(help="About the grouped-bid suggestion, not the match")
+    ] = False,
+) -> None:
+    """Record that a match (or a grouped-bid suggestion) is relevant or not; rejected ones are not shown again."""
+    with Context() as ctx:
+        add_feedback(
+            ctx, actor_id, notice_uid, relevant, reason=reason, by=by, suggestion=suggestion
+        )
+    verdict = "relevant" if relevant else "not relevant (will not be shown again)"
+    out.print(f"{actor_id} × {notice_uid}: {verdict}")
+
+
+def tune_weights_cmd() -> None:
+    """Propose matching weights from the feedback given on matches (printed, not applied)."""
+    with Context() as ctx:
+        report = tune_weights(ctx)
+    result = report.result
+    if result is None:
+        out.print(
+            f"not enough feedback yet: {report.relevant} relevant and "
+            f"{report.not_relevant} not relevant scored pairs (4 of each needed)"
+        )
+        raise typer.Exit(1)
+    out.print(
+        f"{result.examples} pairs with feedback ({result.relevant} relevant); separation "
+        f"(AUC) {result.auc_current:.3f} with the current weights, "
+        f"{result.auc_tuned:.3f} with:"
+    )
+    for line in result.env_lines():
+        out.print(f"   {line}")
+
+
+def eval_cmd(
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="A labelled set in the documented format; default: tests/eval/"),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object with every system's metrics")
+    ] = False,
+) -> None:
+    """Measure matching on a labelled set: CPV-only, keyword-only, embeddings-only and hybrid."""
+    with Context() as ctx:
+        report = run_evaluation(ctx, labels)
+    print(json.dumps(report.as_dict()) if as_json else format_table(report))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(feedback)
+    app.command("tune-weights")(tune_weights_cmd)
+    app.command("eval")(eval_cmd)

@@ -1,0 +1,192 @@
+"""The weekly watch and its stages: `demo`, `weekly`, `collect`, `embed`, `parse`."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from veilleuse.app.context import Context
+from veilleuse.app.embed import embed_stage, pending_count
+from veilleuse.app.index import store_batches
+from veilleuse.app.sources import dry_run
+from veilleuse.app.weekly import WeeklyReport
+from veilleuse.cli.output import day, err, out
+from veilleuse.config.settings import Settings, get_settings
+from veilleuse.records.sources import SourceRun
+
+
+def run_weekly(**params: Any) -> WeeklyReport:
+    """Run the `weekly_watch` flow (Prefect is prepared first: quiet, offline, local state)."""
+    settings = get_settings()
+    from veilleuse.flows.runtime import prepare_prefect
+
+    prepare_prefect(settings.data_dir)
+    from veilleuse.flows.weekly import weekly_watch
+
+    started = time.perf_counter()
+    report = weekly_watch(**params)
+    report.timings["total"] = time.perf_counter() - started
+    print_weekly(report, settings)
+    return report
+
+
+def print_weekly(report: WeeklyReport, settings: Settings) -> None:
+    t = report.timings
+    staged = report.staged
+    out.print(
+        f"[bold]1. collect[/bold] ({t['collect']:.1f} s): "
+        f"{sum(s.accepted for s in staged)} notices from {len(staged)} sources, "
+        f"{sum(s.rejected for s in staged)} rejected records"
+    )
+    for s in staged:
+        for problem in s.problems[:3]:
+            out.print(f"   [yellow]rejected[/yellow] {problem}")
+    runs = report.runs
+    out.print(
+        f"[bold]2. index[/bold] ({t['index']:.1f} s, store: "
+        f"{settings.store.resolved_backend().value}): "
+        f"{sum(r.new for r in runs)} new, {sum(r.updated for r in runs)} updated, "
+        f"{sum(r.unchanged for r in runs)} unchanged"
+    )
+    for r in runs:
+        out.print(
+            f"   {r.source:<20} {r.status:<9} new {r.new:>3}  updated {r.updated:>3}  "
+            f"unchanged {r.unchanged:>3}  rejected {r.rejected:>2}"
+        )
+    e = report.embedded
+    out.print(
+        f"[bold]3. embed[/bold] ({t['embed']:.1f} s): {e.embedded} notices embedded "
+        f"({e.model_calls} texts through the model, {e.cache_hits} from the cache)"
+    )
+    m = report.matched
+    out.print(
+        f"[bold]4. match[/bold] ({t['match']:.1f} s): {m.matches} matches for "
+        f"{m.actors} actors over {m.notices} open notices, "
+        f"{m.suggestions} grouped-bid suggestions"
+    )
+    d = report.digests
+    out.print(
+        f"[bold]5. digest[/bold] ({t['digest']:.1f} s, mail: {settings.mail.mode.value}): "
+        f"{len(d.sent)} digests sent with {d.items} items, {len(d.resent)} resent, "
+        f"{len(d.empty)} actors with nothing new, "
+        f"{len(d.too_soon)} already served this period, {len(d.failed)} failed"
+    )
+    if settings.mail.mode.value == "outbox":
+        out.print(f"   outbox: {settings.outbox_dir().resolve()}")
+    for actor_id in d.no_address:
+        out.print(f"   [yellow]no e-mail address[/yellow] for actor {actor_id}")
+    for digest_id, why in d.failed:
+        out.print(f"   [red]not sent[/red] {digest_id}: {why}")
+    out.print(f"total {t['total']:.1f} s")
+
+
+def demo(
+    source_dir: Annotated[
+        Path | None, typer.Option(help="Recorded sources; default: bundled samples")
+    ] = None,
+) -> None:
+    """Run the weekly watch on the bundled recorded sources and example actor profiles."""
+    run_weekly(source_dir=str(source_dir) if source_dir else None, load_demo_actors=True)
+
+
+def weekly(
+    source_dir: Annotated[
+        Path | None, typer.Option(help="Read recorded files instead of the live catalogue")
+    ] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only these catalogue sources")] = None,
+    since: Annotated[str | None, typer.Option(help="Backfill from YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="Backfill until YYYY-MM-DD")] = None,
+) -> None:
+    """Run the weekly watch as a Prefect flow: live sources (or recorded files), then digests."""
+    run_weekly(
+        source_dir=str(source_dir) if source_dir else None,
+        live=source_dir is None,
+        sources=source or None,
+        since=day(since),
+        until=day(until),
+    )
+
+
+def collect(
+    source: Annotated[list[str] | None, typer.Option(help="Only these catalogue sources")] = None,
+    since: Annotated[str | None, typer.Option(help="Backfill from YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="Backfill until YYYY-MM-DD")] = None,
+    dry_run_: Annotated[
+        bool, typer.Option("--dry-run", help="Fetch and parse, store nothing, move no watermark")
+    ] = False,
+) -> None:
+    """Collect the live sources of the catalogue into the store (incremental by watermark)."""
+    from veilleuse.spiders.collect import collect_live
+
+    with Context() as ctx:
+        if dry_run_:
+            print_dry_run(ctx, source or None, day(since), day(until))
+            return
+        batches = collect_live(ctx.settings, ctx.records, source or None, day(since), day(until))
+        print_runs(store_batches(ctx, dict(batches)))
+
+
+def print_dry_run(ctx: Context, sources: list[str] | None, since: Any, until: Any) -> None:
+    for line in dry_run(ctx, sources, since, until):
+        out.print(
+            f"{line.source:<28} {line.status:<9} {line.notices} notices, "
+            f"{len(line.problems)} problems"
+        )
+        for problem in line.problems[:5]:
+            out.print(f"   [yellow]{problem}[/yellow]")
+
+
+def print_runs(runs: list[SourceRun]) -> None:
+    table = Table("source", "status", "fetched", "new", "updated", "unchanged", "rejected", "s")
+    for r in runs:
+        table.add_row(
+            r.source,
+            r.status,
+            str(r.fetched),
+            str(r.new),
+            str(r.updated),
+            str(r.unchanged),
+            str(r.rejected),
+            f"{r.duration_s:.1f}",
+        )
+    out.print(table)
+    for r in runs:
+        for problem in r.problems[:5]:
+            out.print(f"   [yellow]{r.source}[/yellow] {problem}")
+
+
+def embed() -> None:
+    """Embed every stored notice whose vector is missing or stale (cached by text)."""
+    with Context() as ctx, Progress(console=err) as progress:
+        bar = progress.add_task("embedding", total=pending_count(ctx))
+        report = embed_stage(ctx, progress=lambda n: progress.advance(bar, n))
+    out.print(f"{report.embedded} notices embedded ({report.model_calls} through the model)")
+
+
+def parse(
+    path: Annotated[Path, typer.Argument(help="A recorded source file (XML, JSON, RSS/Atom)")],
+    source: Annotated[
+        str | None, typer.Option(help="Format or source name; detected when absent")
+    ] = None,
+) -> None:
+    """Print the normalised notices of a recorded file as JSON lines; problems go to stderr."""
+    from veilleuse.app.parse import parse_file
+
+    result = parse_file(path, source)
+    for notice in result.notices:
+        sys.stdout.write(notice.model_dump_json(exclude={"raw"}) + "\n")
+    for problem in result.problems:
+        err.print(f"[yellow]rejected[/yellow] {problem}")
+    if not result.notices and result.problems:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (parse, demo, weekly, collect, embed):
+        app.command()(command)

@@ -1,0 +1,1 @@
+"""Matching: actors × notices → explained matches, grouped-bid suggestions, evaluation, tuning."""

@@ -1,0 +1,116 @@
+"""The digest send log: reserve before sending, confirm after, resend what was left pending."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from veilleuse.core.errors import RecordsError
+from veilleuse.records.db import Records
+from veilleuse.records.tables import (
+    DigestItemRow,
+    DigestRow,
+    utcnow,
+)
+
+
+def sent_uids(records: Records, actor_id: str) -> set[str]:
+    """Every notice already announced to this actor (sent or pending)."""
+    with records.session() as s:
+        return set(
+            s.scalars(select(DigestItemRow.notice_uid).where(DigestItemRow.actor_id == actor_id))
+        )
+
+
+def last_digest_at(records: Records, actor_id: str) -> datetime | None:
+    """When the actor's latest digest was logged (pending or sent), or None."""
+    with records.session() as s:
+        found = s.scalars(
+            select(DigestRow.period_end)
+            .where(DigestRow.actor_id == actor_id)
+            .order_by(DigestRow.period_end.desc())
+        ).first()
+    if found is not None and found.tzinfo is None:  # SQLite drops the offset
+        found = found.replace(tzinfo=UTC)
+    return found
+
+
+def next_digest_id(records: Records, actor_id: str, period_end: datetime) -> str:
+    base = f"{actor_id}:{period_end.date().isoformat()}"
+    with records.session() as s:
+        taken = set(
+            s.scalars(select(DigestRow.digest_id).where(DigestRow.digest_id.like(base + "%")))
+        )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}#{n}" in taken:
+        n += 1
+    return f"{base}#{n}"
+
+
+def reserve_digest(
+    records: Records,
+    digest_id: str,
+    actor_id: str,
+    period_end: datetime,
+    message: str,
+    notice_uids: Sequence[str],
+) -> None:
+    """Log the digest and its items as pending, in one transaction, before anything is sent.
+
+    The unique (actor, notice) key makes a second announcement of a notice impossible even if
+    two runs race: the loser's transaction fails and nothing of it is kept.
+    """
+    with records.session() as s:
+        s.add(
+            DigestRow(
+                digest_id=digest_id,
+                actor_id=actor_id,
+                period_end=period_end,
+                status="pending",
+                message=message,
+            )
+        )
+        s.flush()
+        for uid in notice_uids:
+            s.add(DigestItemRow(actor_id=actor_id, notice_uid=uid, digest_id=digest_id))
+
+
+def mark_digest(records: Records, digest_id: str, status: str, error: str | None = None) -> None:
+    with records.session() as s:
+        row = s.get(DigestRow, digest_id)
+        if row is None:
+            raise RecordsError(f"digest {digest_id} is not in the send log")
+        row.status, row.error = status, error
+        if status == "sent":
+            row.sent_at = utcnow()
+
+
+@dataclass
+class PendingDigest:
+    digest_id: str
+    actor_id: str
+    message: str
+
+
+def unsent_digests(records: Records) -> list[PendingDigest]:
+    """Digests logged but not confirmed sent (a crash or a mail failure): resend these as they are."""
+    with records.session() as s:
+        rows = s.scalars(
+            select(DigestRow)
+            .where(DigestRow.status.in_(["pending", "failed"]))
+            .order_by(DigestRow.created_at)
+        )
+        return [PendingDigest(r.digest_id, r.actor_id, r.message) for r in rows]
+
+
+def digest_counts(records: Records) -> dict[str, int]:
+    with records.session() as s:
+        out: dict[str, int] = {}
+        for status in s.scalars(select(DigestRow.status)):
+            out[status] = out.get(status, 0) + 1
+        return out
