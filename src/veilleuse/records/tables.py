@@ -150,3 +150,123 @@ class SourceStateRow(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --------------------------------------------------------------------------- web app (issue 10)
+
+
+class TerritoryRow(Base):
+    """A territory served by the deployment (an ESS plan's area): départements and/or communes."""
+
+    __tablename__ = "territories"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    departments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    communes: Mapped[list[Any]] = mapped_column(JSON, default=list)  # INSEE codes
+    epcis: Mapped[list[Any]] = mapped_column(JSON, default=list)  # SIREN of EPCI
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ActorTerritoryRow(Base):
+    """Which served territory an actor belongs to (one each; notices are shared by all)."""
+
+    __tablename__ = "actor_territories"
+    actor_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True
+    )
+    territory_id: Mapped[str] = mapped_column(String(64), ForeignKey("territories.id"), index=True)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))  # admin, officer, staff, committee, actor
+    password_hash: Mapped[str] = mapped_column(String(200))
+    territory_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("territories.id"), index=True
+    )
+    actor_id: Mapped[str | None] = mapped_column(String(64), index=True)  # role actor only
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginAttemptRow(Base):
+    """Failed logins, per e-mail and per client address, for throttling."""
+
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class ApiTokenRow(Base):
+    """A personal API token: only its SHA-256 is stored; the clear token is shown once."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # shown to recognise a token
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SavedSearchRow(Base):
+    """A stored search (the query string of the search page) with its alert settings."""
+
+    __tablename__ = "saved_searches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    territory_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("territories.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    query: Mapped[str] = mapped_column(Text)  # URL query string, the same as the page and API
+    frequency: Mapped[str] = mapped_column(String(16), default="none")  # none, daily, weekly
+    #: alerts carry only notices published after this instant (moved when an alert is sent)
+    sent_up_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AlertItemRow(Base):
+    """A notice announced by a saved search's alert: never twice (unique search × notice)."""
+
+    __tablename__ = "alert_items"
+    __table_args__ = (UniqueConstraint("search_id", "notice_uid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    search_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_searches.id", ondelete="CASCADE"), index=True
+    )
+    notice_uid: Mapped[str] = mapped_column(String(200))
+    alert_id: Mapped[str] = mapped_column(String(120), index=True)
+
+
+class AlertRow(Base):
+    """One alert e-mail (all of a user's alerts of the day), logged before it is sent."""
+
+    __tablename__ = "alerts"
+    alert_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # pending, sent, failed
+    message: Mapped[str] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PushRow(Base):
+    """A notice the watch officer pushed to an actor: it goes into the actor's next digest, once."""
+
+    __tablename__ = "pushes"
+    __table_args__ = (UniqueConstraint("actor_id", "notice_uid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor_id: Mapped[str] = mapped_column(String(64), index=True)
+    notice_uid: Mapped[str] = mapped_column(String(200))
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
