@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite with the real servers it needs. Elasticsearch is started here (fetched
-# from Maven Central on first use) and stopped on exit; the SMTP and HTTP replay servers are
-# started by the tests themselves on 127.0.0.1. Extra arguments go to pytest.
+# from Maven Central on first use) and stopped on exit; chromium is installed when missing; the
+# SMTP, HTTP replay and web servers are started by the tests themselves on 127.0.0.1. Browser
+# screenshots are kept in var/test-artifacts/. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -10,6 +11,11 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 DO_NOT_TRACK=1 ORT_DISABLE_TELEME
 export PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120
 export VEILLEUSE_TEST_TMP="${VEILLEUSE_TEST_TMP:-$(mktemp -d -t veilleuse-test.XXXXXX)}"
 export PREFECT_HOME="$VEILLEUSE_TEST_TMP/prefect"
+
+# the browser tests drive Debian's chromium through Playwright
+bash scripts/ensure-chromium.sh
+export VEILLEUSE_TEST_ARTIFACTS="${VEILLEUSE_TEST_ARTIFACTS:-$PWD/var/test-artifacts}"
+mkdir -p "$VEILLEUSE_TEST_ARTIFACTS"
 
 started_es=0
 if [ -z "${VEILLEUSE_TEST_ES_URL:-}" ]; then
