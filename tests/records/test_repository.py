@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
-from veilleuse.core.errors import RecordsError
-from veilleuse.core.models import Actor, GroupedBid, GroupedBidStatus, Money
+from veilleuse.core.errors import NotFoundError, RecordsError, TransitionError
+from veilleuse.core.models import (
+    Actor,
+    GroupedBid,
+    GroupedBidStatus,
+    GroupedBidSuggestion,
+    Match,
+    Money,
+)
 from veilleuse.records import actors as actor_records
 from veilleuse.records import digest_log
 from veilleuse.records import grouped_bids as bid_records
@@ -26,6 +36,22 @@ def actor(actor_id: str, siret: str | None = None, name: str = "Asso") -> Actor:
     return Actor(id=actor_id, name=name, family="association", siret=siret)  # type: ignore[arg-type]
 
 
+@contextmanager
+def count_selects(records: Records, verb: str = "SELECT") -> Iterator[list[str]]:
+    """The statements starting with `verb` that run inside the block."""
+    statements: list[str] = []
+
+    def log(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith(verb):
+            statements.append(statement)
+
+    event.listen(records.engine, "before_cursor_execute", log)
+    try:
+        yield statements
+    finally:
+        event.remove(records.engine, "before_cursor_execute", log)
+
+
 def test_upsert_updates_in_place_by_id_and_by_siret(records: Records) -> None:
     assert actor_records.upsert_actors(records, [actor("a1", "12345678901234")]) == (1, 0)
     assert actor_records.upsert_actors(records, [actor("a1", "12345678901234", "Renamed")]) == (
@@ -37,6 +63,56 @@ def test_upsert_updates_in_place_by_id_and_by_siret(records: Records) -> None:
     ) == (0, 1)
     actors = actor_records.list_actors(records)
     assert [(a.id, a.name) for a in actors] == [("a1", "By SIRET")]
+
+
+def test_upsert_in_one_batch_reads_the_rows_up_front(records: Records) -> None:
+    actor_records.upsert_actors(records, [actor("a1", "11111111111111"), actor("a2")])
+    with count_selects(records) as selects:
+        result = actor_records.upsert_actors(
+            records,
+            [
+                actor("a1", "22222222222222", "Nouveau SIRET"),
+                actor("new", "11111111111111", "Ancien SIRET de a1"),  # a1 no longer has it
+                actor("a3", "33333333333333"),
+                actor("a3-bis", "33333333333333", "Même SIRET que a3"),
+                *[actor(f"b{i}") for i in range(20)],
+            ],
+        )
+    assert result == (22, 2)
+    assert len(selects) == 2
+    names = {a.id: a.name for a in actor_records.list_actors(records)}
+    assert (names["a1"], names["new"], names["a3"]) == (
+        "Nouveau SIRET",
+        "Ancien SIRET de a1",
+        "Même SIRET que a3",
+    )
+    assert "a3-bis" not in names
+
+
+def test_matches_and_suggestions_are_upserted_in_one_statement(records: Records) -> None:
+    def matches(score: float) -> list[Match]:
+        return [
+            Match(actor_id=f"a{i % 3}", notice_uid=f"boamp:{i}", score=score) for i in range(30)
+        ]
+
+    match_records.save_matches(records, matches(10.0))
+    with count_selects(records, "INSERT") as inserts:
+        match_records.save_matches(records, [*matches(20.0), matches(30.0)[0]])
+    assert len(inserts) == 1
+    loaded = match_records.load_matches(records)
+    assert len(loaded) == 30
+    assert sorted({m.score for m in loaded}) == [20.0, 30.0]
+    assert match_records.load_matches(records, "a0")[0].score == 30.0
+
+    team = GroupedBidSuggestion(
+        notice_uid="boamp:1", members=["a1", "a2"], lead="a1", assignments=[], coverage=1.0, score=1
+    )
+    match_records.save_suggestions(records, [team])
+    match_records.save_suggestions(records, [team.model_copy(update={"score": 2.0})])
+    assert match_records.load_suggestions(records)["boamp:1"].score == 2.0
+    match_records.save_matches(records, [])
+    match_records.reset_matches(records)
+    assert match_records.load_matches(records) == []
 
 
 def test_send_log_refuses_a_second_announcement(records: Records) -> None:
@@ -51,6 +127,7 @@ def test_send_log_refuses_a_second_announcement(records: Records) -> None:
     # the failed reservation left nothing behind
     assert digest_log.sent_uids(records, "a1") == {"boamp:1", "ted:2"}
     assert [p.digest_id for p in digest_log.unsent_digests(records)] == [first]
+    assert digest_log.digest_counts(records) == {"pending": 1}
     digest_log.mark_digest(records, first, "sent")
     assert digest_log.unsent_digests(records) == []
     assert digest_log.digest_counts(records) == {"sent": 1}
@@ -79,6 +156,17 @@ def test_source_runs_and_state(records: Records) -> None:
     assert [(r.source, r.status, r.rejected, r.problems) for r in runs] == [
         ("boamp", "DEGRADED", 1, ["x"])
     ]
+    for status in ("FAILED", "COMPLETE"):
+        source_records.record_source_run(
+            records, source_records.SourceRun("ted", status, started, fetched=1)
+        )
+    two_each = source_records.last_source_runs(records, limit_per_source=2)
+    assert [(r.source, r.status) for r in two_each] == [
+        ("boamp", "DEGRADED"),
+        ("boamp", "COMPLETE"),
+        ("ted", "COMPLETE"),
+        ("ted", "FAILED"),
+    ]
     source_records.set_source_state(records, "boamp", watermark="2026-11-22")
     assert source_records.get_source_state(records, "boamp")["watermark"] == "2026-11-22"
 
@@ -87,6 +175,7 @@ def test_grouped_bid_history(records: Records) -> None:
     bid_id = bid_records.create_grouped_bid(
         records, GroupedBid(notice_uid="boamp:1", members=["a1", "a2"], lead="a1", lots=["1", "2"])
     )
+    bid_records.set_grouped_bid_status(records, bid_id, GroupedBidStatus.AGREED, by="a1")
     bid_records.set_grouped_bid_status(records, bid_id, GroupedBidStatus.SUBMITTED, note="dépôt")
     bid_records.set_grouped_bid_status(
         records, bid_id, GroupedBidStatus.WON, amount=Money(amount=120000.0)
@@ -94,13 +183,54 @@ def test_grouped_bid_history(records: Records) -> None:
     (bid,) = bid_records.list_grouped_bids(records)
     assert bid.status is GroupedBidStatus.WON
     assert bid.amount == Money(amount=120000.0)
-    assert [e.status for e in bid.history] == [
-        GroupedBidStatus.SUGGESTED,
-        GroupedBidStatus.SUBMITTED,
-        GroupedBidStatus.WON,
+    assert [(e.status, e.note, e.by) for e in bid.history] == [
+        (GroupedBidStatus.SUGGESTED, "créé", None),
+        (GroupedBidStatus.AGREED, None, "a1"),
+        (GroupedBidStatus.SUBMITTED, "dépôt", None),
+        (GroupedBidStatus.WON, None, None),
     ]
-    with pytest.raises(RecordsError):
+    with pytest.raises(NotFoundError, match="grouped bid 999"):
         bid_records.set_grouped_bid_status(records, 999, GroupedBidStatus.LOST)
+
+
+def test_a_refused_transition_leaves_the_bid_and_its_history_unchanged(records: Records) -> None:
+    bid_id = bid_records.create_grouped_bid(
+        records, GroupedBid(notice_uid="boamp:1", members=["a1", "a2"], lead="a1")
+    )
+    for status in (GroupedBidStatus.AGREED, GroupedBidStatus.SUBMITTED, GroupedBidStatus.WON):
+        bid_records.set_grouped_bid_status(records, bid_id, status)
+    before = bid_records.list_grouped_bids(records)
+
+    with pytest.raises(TransitionError, match="« gagnée » → « suggérée »"):
+        bid_records.set_grouped_bid_status(
+            records,
+            bid_id,
+            GroupedBidStatus.SUGGESTED,
+            note="retour arrière",
+            by="a2",
+            amount=Money(amount=1.0),
+        )
+
+    assert bid_records.list_grouped_bids(records) == before
+    assert before[0].status is GroupedBidStatus.WON
+    assert len(before[0].history) == 4
+
+
+def test_listing_bids_does_not_query_per_bid(records: Records) -> None:
+    """Two statements (bids, then every event) for 1 bid or for 20."""
+
+    def selects_to_list(n_bids: int) -> int:
+        for i in range(n_bids):
+            bid_id = bid_records.create_grouped_bid(
+                records, GroupedBid(notice_uid=f"boamp:{i}", members=["a1", "a2"])
+            )
+            bid_records.set_grouped_bid_status(records, bid_id, GroupedBidStatus.AGREED)
+        with count_selects(records) as selects:
+            bids = bid_records.list_grouped_bids(records)
+        assert all(len(b.history) == 2 for b in bids)
+        return len(selects)
+
+    assert selects_to_list(1) == selects_to_list(20) == 2
 
 
 def test_feedback_rejections(records: Records) -> None:

@@ -52,3 +52,17 @@ class MailError(VeilleuseError):
 
 class NotFoundError(VeilleuseError):
     """A record asked for by its identifier (an actor, a notice, a grouped bid) does not exist."""
+
+
+class TransitionError(ValidationError):
+    """A grouped bid was asked to move to a status its current status does not allow.
+
+    Raised by `core.grouped_bids.check_transition` (and so by the records layer before it changes
+    anything); the message, in French, names the refused change and the ones allowed instead.
+    """
+
+    def __init__(self, current: str, new: str, allowed: tuple[str, ...], message: str) -> None:
+        self.current = current
+        self.new = new
+        self.allowed = allowed
+        super().__init__(message)

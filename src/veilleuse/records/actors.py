@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -17,31 +18,46 @@ from veilleuse.records.tables import (
 
 
 def upsert_actors(records: Records, actors: Iterable[Actor]) -> tuple[int, int]:
-    """Insert or update in place by id (or by SIRET when an existing actor has it)."""
+    """Insert or update in place by id (or by SIRET when an existing actor has it).
+
+    The rows the batch may touch are read in two queries up front, not one per actor.
+    """
+    actors = list(actors)
     created = updated = 0
     with records.session() as s:
+        ids = {a.id for a in actors}
+        sirets = {a.siret for a in actors if a.siret}
+        by_id = {r.id: r for r in s.scalars(select(ActorRow).where(ActorRow.id.in_(ids)))}
+        by_siret: dict[str, list[ActorRow]] = defaultdict(list)
+        if sirets:
+            query = select(ActorRow).where(ActorRow.siret.in_(sirets)).order_by(ActorRow.id)
+            for r in s.scalars(query):
+                by_siret[r.siret or ""].append(r)
         for actor in actors:
-            row = s.get(ActorRow, actor.id)
+            row = by_id.get(actor.id)
             if row is None and actor.siret:
-                row = s.scalars(select(ActorRow).where(ActorRow.siret == actor.siret)).first()
+                # rows updated earlier in the batch may have changed SIRET since they were read
+                row = next((r for r in by_siret[actor.siret] if r.siret == actor.siret), None)
                 if row is not None:
                     actor = actor.model_copy(update={"id": row.id})
             payload = actor.model_dump(mode="json")
             if row is None:
-                s.add(
-                    ActorRow(
-                        id=actor.id,
-                        siret=actor.siret,
-                        name=actor.name,
-                        family=actor.family.value,
-                        profile=payload,
-                    )
+                row = ActorRow(
+                    id=actor.id,
+                    siret=actor.siret,
+                    name=actor.name,
+                    family=actor.family.value,
+                    profile=payload,
                 )
+                s.add(row)
+                by_id[row.id] = row
                 created += 1
             else:
                 row.siret, row.name, row.family = actor.siret, actor.name, actor.family.value
                 row.profile, row.updated_at = payload, utcnow()
                 updated += 1
+            if row.siret and row not in by_siret[row.siret]:
+                by_siret[row.siret].append(row)
     return created, updated
 
 

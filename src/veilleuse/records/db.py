@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from veilleuse.core.errors import RecordsError
 
@@ -76,6 +76,33 @@ class Records:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def upsert(session: Session, model: type[DeclarativeBase], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows`, updating in place those whose primary key exists: one batched statement.
+
+    `session.merge` would read each row first (a query per row); this is INSERT … ON CONFLICT DO
+    UPDATE on SQLite and PostgreSQL. Rows repeating a key within `rows` keep the last one.
+    """
+    table = model.__table__
+    assert isinstance(table, Table)
+    keys = [c.name for c in table.primary_key.columns]
+    unique = list({tuple(row[k] for k in keys): row for row in rows}.values())
+    if not unique:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        # same interface as the SQLite Insert (excluded, on_conflict_do_update)
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    else:  # another database: still correct, one query per row
+        for row in unique:
+            session.merge(model(**row))
+        return
+    stmt = insert(table)
+    changed = {c: stmt.excluded[c] for c in unique[0] if c not in keys}
+    session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changed), unique)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

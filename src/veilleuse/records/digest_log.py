@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from veilleuse.core.errors import RecordsError
 from veilleuse.records.db import Records
@@ -109,8 +109,7 @@ def unsent_digests(records: Records) -> list[PendingDigest]:
 
 
 def digest_counts(records: Records) -> dict[str, int]:
+    """How many logged digests per status, counted by the database."""
     with records.session() as s:
-        out: dict[str, int] = {}
-        for status in s.scalars(select(DigestRow.status)):
-            out[status] = out.get(status, 0) + 1
-        return out
+        rows = s.execute(select(DigestRow.status, func.count()).group_by(DigestRow.status))
+        return {status: int(n) for status, n in rows}

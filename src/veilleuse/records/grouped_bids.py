@@ -1,12 +1,19 @@
-"""The grouped-bid register: bids, their members and their audited history."""
+"""The grouped-bid register: bids, their members and their audited history.
+
+A change of status is checked against the rules of `core.grouped_bids` inside the transaction
+that makes it, with the bid's row locked (on PostgreSQL), so two concurrent changes cannot both
+pass the check; a refused change leaves the bid and its history as they were.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import UTC
 
 from sqlalchemy import select
 
-from veilleuse.core.errors import RecordsError
+from veilleuse.core.errors import NotFoundError
+from veilleuse.core.grouped_bids import check_transition
 from veilleuse.core.models import (
     GroupedBid,
     GroupedBidEvent,
@@ -46,10 +53,15 @@ def set_grouped_bid_status(
     by: str | None = None,
     amount: Money | None = None,
 ) -> None:
+    """Move a bid to `status` and log the change.
+
+    Raises `NotFoundError` for an unknown bid and `TransitionError` for a change the rules refuse.
+    """
     with records.session() as s:
-        row = s.get(GroupedBidRow, bid_id)
+        row = s.get(GroupedBidRow, bid_id, with_for_update=True)
         if row is None:
-            raise RecordsError(f"grouped bid {bid_id} does not exist")
+            raise NotFoundError(f"grouped bid {bid_id} does not exist")
+        check_transition(GroupedBidStatus(row.status), status)
         row.status, row.updated_at = status.value, utcnow()
         if amount is not None:
             row.amount, row.currency = amount.amount, amount.currency
@@ -57,34 +69,31 @@ def set_grouped_bid_status(
 
 
 def list_grouped_bids(records: Records) -> list[GroupedBid]:
+    """Every bid with its history, oldest first: two queries whatever the number of bids."""
     with records.session() as s:
-        out = []
-        for row in s.scalars(select(GroupedBidRow).order_by(GroupedBidRow.id)):
-            events = s.scalars(
-                select(GroupedBidEventRow)
-                .where(GroupedBidEventRow.bid_id == row.id)
-                .order_by(GroupedBidEventRow.id)
-            )
-            out.append(
-                GroupedBid(
-                    id=row.id,
-                    notice_uid=row.notice_uid,
-                    members=row.members,
-                    lead=row.lead,
-                    lots=row.lots,
-                    status=GroupedBidStatus(row.status),
-                    amount=Money(amount=row.amount, currency=row.currency or "EUR")
-                    if row.amount
-                    else None,
-                    history=[
-                        GroupedBidEvent(
-                            at=e.at.replace(tzinfo=e.at.tzinfo or UTC),
-                            status=GroupedBidStatus(e.status),
-                            note=e.note,
-                            by=e.by,
-                        )
-                        for e in events
-                    ],
+        rows = list(s.scalars(select(GroupedBidRow).order_by(GroupedBidRow.id)))
+        history: dict[int, list[GroupedBidEvent]] = defaultdict(list)
+        for e in s.scalars(select(GroupedBidEventRow).order_by(GroupedBidEventRow.id)):
+            history[e.bid_id].append(
+                GroupedBidEvent(
+                    at=e.at.replace(tzinfo=e.at.tzinfo or UTC),
+                    status=GroupedBidStatus(e.status),
+                    note=e.note,
+                    by=e.by,
                 )
             )
-        return out
+        return [
+            GroupedBid(
+                id=row.id,
+                notice_uid=row.notice_uid,
+                members=row.members,
+                lead=row.lead,
+                lots=row.lots,
+                status=GroupedBidStatus(row.status),
+                amount=Money(amount=row.amount, currency=row.currency or "EUR")
+                if row.amount is not None
+                else None,
+                history=history[row.id],
+            )
+            for row in rows
+        ]

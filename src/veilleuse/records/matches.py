@@ -10,7 +10,7 @@ from veilleuse.core.models import (
     GroupedBidSuggestion,
     Match,
 )
-from veilleuse.records.db import Records
+from veilleuse.records.db import Records, upsert
 from veilleuse.records.tables import (
     FeedbackRow,
     MatchRow,
@@ -23,16 +23,20 @@ def save_matches(records: Records, matches: Sequence[Match]) -> None:
     """Upsert by (actor, notice): a re-run updates the match in place."""
     now = utcnow()
     with records.session() as s:
-        for m in matches:
-            s.merge(
-                MatchRow(
-                    actor_id=m.actor_id,
-                    notice_uid=m.notice_uid,
-                    score=m.score,
-                    payload=m.model_dump(mode="json"),
-                    computed_at=now,
-                )
-            )
+        upsert(
+            s,
+            MatchRow,
+            [
+                {
+                    "actor_id": m.actor_id,
+                    "notice_uid": m.notice_uid,
+                    "score": m.score,
+                    "payload": m.model_dump(mode="json"),
+                    "computed_at": now,
+                }
+                for m in matches
+            ],
+        )
 
 
 def load_matches(records: Records, actor_id: str | None = None) -> list[Match]:
@@ -47,12 +51,18 @@ def save_suggestions(records: Records, suggestions: Sequence[GroupedBidSuggestio
     """Upsert by notice: one current suggestion per tender."""
     now = utcnow()
     with records.session() as s:
-        for sug in suggestions:
-            s.merge(
-                SuggestionRow(
-                    notice_uid=sug.notice_uid, payload=sug.model_dump(mode="json"), computed_at=now
-                )
-            )
+        upsert(
+            s,
+            SuggestionRow,
+            [
+                {
+                    "notice_uid": sug.notice_uid,
+                    "payload": sug.model_dump(mode="json"),
+                    "computed_at": now,
+                }
+                for sug in suggestions
+            ],
+        )
 
 
 def load_suggestions(records: Records) -> dict[str, GroupedBidSuggestion]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from veilleuse.records.db import Records
 from veilleuse.records.tables import (
@@ -51,30 +51,40 @@ def record_source_run(records: Records, run: SourceRun) -> None:
 
 
 def last_source_runs(records: Records, limit_per_source: int = 1) -> list[SourceRun]:
+    """The latest `limit_per_source` runs of every source, by source then newest first.
+
+    The database keeps only those rows (a window over each source's runs), so the cost follows
+    the number of sources, not the length of the history.
+    """
+    rank = (
+        func.row_number()
+        .over(partition_by=SourceRunRow.source, order_by=SourceRunRow.id.desc())
+        .label("rank")
+    )
+    ranked = select(SourceRunRow.id, rank).subquery()
+    query = (
+        select(SourceRunRow)
+        .join(ranked, ranked.c.id == SourceRunRow.id)
+        .where(ranked.c.rank <= limit_per_source)
+        .order_by(SourceRunRow.source, SourceRunRow.id.desc())
+    )
     with records.session() as s:
-        rows = s.scalars(select(SourceRunRow).order_by(SourceRunRow.source, SourceRunRow.id.desc()))
-        seen: dict[str, int] = {}
-        out = []
-        for r in rows:
-            if seen.get(r.source, 0) >= limit_per_source:
-                continue
-            seen[r.source] = seen.get(r.source, 0) + 1
-            out.append(
-                SourceRun(
-                    r.source,
-                    r.status,
-                    r.started_at,
-                    r.finished_at,
-                    r.fetched,
-                    r.new,
-                    r.updated,
-                    r.unchanged,
-                    r.rejected,
-                    list(r.problems),
-                    r.duration_s,
-                )
+        return [
+            SourceRun(
+                r.source,
+                r.status,
+                r.started_at,
+                r.finished_at,
+                r.fetched,
+                r.new,
+                r.updated,
+                r.unchanged,
+                r.rejected,
+                list(r.problems),
+                r.duration_s,
             )
-        return out
+            for r in s.scalars(query)
+        ]
 
 
 def get_source_state(records: Records, source: str) -> dict[str, Any]:
