@@ -1,4 +1,4 @@
-"""Actor profiles from YAML and CSV: the bundled demo file, friendly shorthands, located errors."""
+"""Actor profiles from YAML, CSV and XLSX: the bundled demo file, shorthands, located errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from veilleuse.core.actors_io import demo_actors_path, load_actors, parse_family
+from veilleuse.core.actor_fields import build_actor, parse_family
+from veilleuse.core.actors_io import demo_actors_path, load_actors, read_actor_rows
 from veilleuse.core.errors import ValidationError
 from veilleuse.core.models import EssFamily
 from veilleuse.matching.cpv import cpv_label
@@ -130,7 +131,7 @@ def test_family_accepts_french_labels(label: str, family: EssFamily) -> None:
 
 def test_unknown_family_lists_the_accepted_words() -> None:
     with pytest.raises(
-        ValueError, match=r"unknown family 'SCOOP' \(expected one of: association, SCOP"
+        ValueError, match=r"famille inconnue 'SCOOP' \(valeurs possibles : association, SCOP"
     ):
         parse_family("SCOOP")
 
@@ -201,32 +202,42 @@ def test_csv_errors_name_file_line_and_field_all_at_once(tmp_path: Path) -> None
         load_actors(path)
     lines = str(caught.value).splitlines()
     assert lines[0] == (
-        f"{path}:3: actor 'a2', field 'family': unknown family 'SCOOP' (expected one of: "
+        f"{path}:3: acteur 'a2', champ 'family' : famille inconnue 'SCOOP' (valeurs possibles : "
         "association, SCOP, SCIC, coopérative, mutuelle, fondation, ESUS, EI, ACI, AI, ETTI, "
         "GEIQ, ESAT, EA)"
     )
-    assert f"{path}:4: actor 'a3', field 'siret': '12' is not a 14-digit SIRET" in lines
-    assert f"{path}:4: actor 'a3', field 'cpv': '7731' is not an 8-digit CPV code" in lines
-    assert f"{path}:4: actor 'a3', field 'latitude': 91.5 is out of range [-90, 90]" in lines
-    assert f"{path}:4: actor 'a3', field 'staff': 'dix' is not a whole number" in lines
-    assert f"{path}:4: actor 'a3', field 'email': 'pas-un-mail' is not an e-mail address" in lines
+    assert f"{path}:4: acteur 'a3', champ 'siret' : '12' n'est pas un SIRET à 14 chiffres" in lines
+    assert (
+        f"{path}:4: acteur 'a3', champ 'cpv' : '7731' n'est pas un code CPV à 8 chiffres" in lines
+    )
+    assert f"{path}:4: acteur 'a3', champ 'latitude' : 91.5 hors de l'intervalle [-90, 90]" in lines
+    assert f"{path}:4: acteur 'a3', champ 'staff' : 'dix' n'est pas un nombre entier" in lines
+    assert (
+        f"{path}:4: acteur 'a3', champ 'email' : 'pas-un-mail' n'est pas une adresse e-mail"
+        in lines
+    )
 
 
 def test_csv_header_problems(tmp_path: Path) -> None:
     path = write(tmp_path, "a.csv", "id,nom,family,colour\nx,y,ACI,red\n")
     with pytest.raises(
         ValidationError,
-        match=r"a\.csv:1: missing column\(s\) name; unknown column\(s\) nom, colour",
+        match=r"a\.csv:1: colonne\(s\) manquante\(s\) : name ; colonne\(s\) inconnue\(s\) : nom, colour",
     ):
         load_actors(path)
     extra = write(tmp_path, "b.csv", "id,name,family\nx,y,ACI,surplus\n")
-    with pytest.raises(ValidationError, match=r"b\.csv:2: more values than columns"):
+    with pytest.raises(
+        ValidationError, match=r"b\.csv:2: acteur 'x', plus de valeurs que de colonnes"
+    ):
         load_actors(extra)
 
 
 def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", "id,name,family\nx,Un,ACI\nx,Deux,EI\n")
-    with pytest.raises(ValidationError, match=r"actor id 'x' appears more than once"):
+    with pytest.raises(
+        ValidationError,
+        match=r"d\.csv:3: acteur 'x', champ 'id' : identifiant déjà présent ligne 2",
+    ):
         load_actors(path)
 
 
@@ -266,10 +277,10 @@ def test_yaml_errors_name_item_line_and_field(tmp_path: Path) -> None:
         load_actors(path)
     text = str(caught.value)
     assert (
-        f"{path}:11: item 2: actor 'deux', field 'cpv' (line 14): '123' is not an 8-digit CPV code"
-        in text
+        f"{path}:11: élément 2: acteur 'deux', champ 'cpv' (ligne 14) : "
+        "'123' n'est pas un code CPV à 8 chiffres" in text
     )
-    assert "item 1" not in text
+    assert "élément 1" not in text
 
 
 def test_yaml_model_errors_are_located(tmp_path: Path) -> None:
@@ -280,12 +291,10 @@ def test_yaml_model_errors_are_located(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as caught:
         load_actors(path)
     lines = str(caught.value).splitlines()
-    assert (
-        f"{path}:1: item 1: actor 'deux', field 'colour' (line 4): Extra inputs are not permitted"
-        in lines
-    )
+    assert f"{path}:1: élément 1: acteur 'deux', champ 'colour' (ligne 4) : champ inconnu" in lines
     assert any(
-        line.startswith(f"{path}:1: item 1: actor 'deux', field 'digest.max_items'")
+        line
+        == f"{path}:1: élément 1: acteur 'deux', champ 'digest.max_items' : nombre entier attendu"
         for line in lines
     )
 
@@ -293,10 +302,10 @@ def test_yaml_model_errors_are_located(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("- id: x\n  name: [unclosed\n", r"a\.yaml:3: invalid YAML"),
-        ("id: x\nname: y\n", r"expected a list of actor mappings"),
-        ("- just a string\n", r"a\.yaml:1: item 1: expected a mapping of actor fields"),
-        ("- name: Sans id\n  family: ACI\n", r"field 'id': is required"),
+        ("- id: x\n  name: [unclosed\n", r"a\.yaml:3: YAML invalide"),
+        ("id: x\nname: y\n", r"une liste d'acteurs est attendue"),
+        ("- just a string\n", r"a\.yaml:1: élément 1: un dictionnaire de champs d'acteur"),
+        ("- name: Sans id\n  family: ACI\n", r"champ 'id' : obligatoire"),
     ],
 )
 def test_yaml_shape_problems(tmp_path: Path, text: str, message: str) -> None:
@@ -309,7 +318,89 @@ def test_empty_yaml_is_no_actor(tmp_path: Path) -> None:
 
 
 def test_unsupported_or_missing_files(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match=r"unsupported actor file type '\.xlsx'"):
-        load_actors(tmp_path / "a.xlsx")
-    with pytest.raises(ValidationError, match=r"absent\.csv: cannot read actor file"):
+    with pytest.raises(ValidationError, match=r"non pris en charge '\.xls'"):
+        load_actors(tmp_path / "a.xls")
+    with pytest.raises(ValidationError, match=r"absent\.csv: lecture impossible"):
         load_actors(tmp_path / "absent.csv")
+
+
+# --------------------------------------------------------------------------- XLSX and rows
+
+
+def xlsx(tmp_path: Path, rows: list[list[object]]) -> Path:
+    """A workbook as a spreadsheet saves it: numbers typed as numbers, empty cells as None."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    path = tmp_path / "acteurs.xlsx"
+    book.save(path)
+    return path
+
+
+def test_xlsx_gives_the_same_actors_as_csv(tmp_path: Path) -> None:
+    columns = HEADER.split(",")
+    path = xlsx(
+        tmp_path,
+        [
+            columns,
+            ["jardins", "Les Jardins", 12345678900012, "ACI", "Entretien d'espaces verts",
+             "77310000 77312000-1", 59, "Lille", 50.63, 3.06, 30, 12, "450 000 €",
+             "contact@jardins.example.org", "03 20 00 00 00"],
+            [None] * len(columns),
+            ["esat", "ESAT Les Ateliers", None, "ESAT", None, 98310000.0, 5, "Gap"],
+        ],
+    )  # fmt: skip
+    jardins, esat = load_actors(path)
+    csv_path = write(
+        tmp_path,
+        "acteurs.csv",
+        HEADER + "\n"
+        'jardins,Les Jardins,12345678900012,ACI,"Entretien d\'espaces verts",'
+        '"77310000 77312000-1",59,Lille,50.63,3.06,30,12,"450 000 €",contact@jardins.example.org,03 20 00 00 00\n',
+    )
+    assert jardins == load_actors(csv_path)[0]
+    assert esat.cpv_codes() == ["98310000"]
+    assert esat.territory.departments == ["05"] and esat.siret is None
+
+
+def test_rows_keep_their_line_and_field_problems(tmp_path: Path) -> None:
+    path = xlsx(
+        tmp_path,
+        [
+            ["id", "name", "family", "siret", "cpv"],
+            ["ok", "Structure correcte", "association", "12345678900012", "77310000"],
+            ["bad", "Mauvaise", "SCOOP", "12", "77310000"],
+            ["twin", "Même SIRET", "SCOP", "123 456 789 00012", None],
+        ],
+    )
+    ok, bad, twin = read_actor_rows(path.name, path.read_bytes())
+    assert (ok.line, ok.problems, ok.actor and ok.actor.id) == (2, [], "ok")
+    assert bad.line == 3 and bad.actor is None and bad.raw_id == "bad"
+    assert [p.field for p in bad.problems] == ["family", "siret"]
+    assert bad.problems[0].message.startswith("famille inconnue 'SCOOP' (valeurs possibles : ")
+    assert bad.problems[1].message == "'12' n'est pas un SIRET à 14 chiffres"
+    assert twin.actor is None
+    assert [str(p) for p in twin.problems] == ["champ 'siret' : SIRET déjà présent ligne 2"]
+
+
+def test_unreadable_xlsx_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match=r"x\.xlsx: classeur XLSX illisible"):
+        read_actor_rows("x.xlsx", b"not a zip")
+
+
+def test_build_actor_from_a_form_mapping() -> None:
+    actor, problems = build_actor(
+        {"id": "a", "name": "A", "family": "EA", "cpv": "77310000", "departments": "59 62"}
+    )
+    assert problems == [] and actor is not None
+    assert actor.territory.departments == ["59", "62"]
+    none, problems = build_actor({"id": "a", "name": "", "family": "EA", "email": "x"})
+    assert none is None
+    assert [str(p) for p in problems] == [
+        "champ 'name' : obligatoire",
+        "champ 'email' : 'x' n'est pas une adresse e-mail",
+    ]
