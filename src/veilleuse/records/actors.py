@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -73,3 +74,47 @@ def get_actor(records: Records, actor_id: str) -> Actor | None:
     with records.session() as s:
         row = s.get(ActorRow, actor_id)
         return Actor.model_validate(row.profile) if row else None
+
+
+# --------------------------------------------------------------------------- web pages
+
+
+@dataclass(frozen=True)
+class ActorEntry:
+    """A stored profile with what the records keep beside it."""
+
+    actor: Actor
+    active: bool
+
+
+def actor_entries(records: Records, ids: Collection[str] | None = None) -> list[ActorEntry]:
+    """Every stored actor (or those among `ids`), active or not, by id."""
+    query = select(ActorRow).order_by(ActorRow.id)
+    if ids is not None:
+        query = query.where(ActorRow.id.in_(list(ids)))
+    with records.session() as s:
+        return [ActorEntry(Actor.model_validate(r.profile), r.active) for r in s.scalars(query)]
+
+
+def get_actors(records: Records, ids: Collection[str]) -> list[Actor]:
+    """The stored actors among `ids` (active or not), by id, in one query."""
+    return [entry.actor for entry in actor_entries(records, ids)] if ids else []
+
+
+def set_active(records: Records, actor_id: str, active: bool) -> None:
+    """Switch an actor on or off: an inactive actor is neither matched nor sent digests."""
+    with records.session() as s:
+        row = s.get(ActorRow, actor_id)
+        if row is not None and row.active != active:
+            row.active, row.updated_at = active, utcnow()
+
+
+def actors_with_sirets(records: Records, sirets: Collection[str]) -> dict[str, list[str]]:
+    """SIRET → ids of the stored actors that have it (one query)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    if sirets:
+        query = select(ActorRow.siret, ActorRow.id).where(ActorRow.siret.in_(list(sirets)))
+        with records.session() as s:
+            for siret, actor_id in s.execute(query.order_by(ActorRow.id)):
+                found[siret or ""].append(actor_id)
+    return dict(found)

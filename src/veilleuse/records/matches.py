@@ -125,3 +125,20 @@ def rejected_pairs(records: Records) -> set[tuple[str, str]]:
             )
         )
         return {(a, n) for a, n in rows}
+
+
+def matches_of_notice(records: Records, notice_uid: str) -> list[Match]:
+    """The actors matched with one notice, best score first."""
+    with records.session() as s:
+        query = (
+            select(MatchRow)
+            .where(MatchRow.notice_uid == notice_uid)
+            .order_by(MatchRow.score.desc(), MatchRow.actor_id)
+        )
+        return [Match.model_validate(r.payload) for r in s.scalars(query)]
+
+
+def suggestion_of_notice(records: Records, notice_uid: str) -> GroupedBidSuggestion | None:
+    with records.session() as s:
+        row = s.get(SuggestionRow, notice_uid)
+        return GroupedBidSuggestion.model_validate(row.payload) if row else None
