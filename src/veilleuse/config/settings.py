@@ -165,6 +165,52 @@ class FlowSettings(BaseModel):
     )
 
 
+class WebSettings(BaseModel):
+    """The web application of the watch officer and the network (`veilleuse web`)."""
+
+    host: str = Field("127.0.0.1", description="Address `veilleuse web` listens on")
+    port: int = Field(8000, ge=1, le=65535, description="Port `veilleuse web` listens on")
+    secret_key: SecretStr | None = Field(
+        None,
+        description=(
+            "Key signing session cookies; empty = generated once and kept in "
+            "<data_dir>/web_secret (mode 0600). Changing it signs everyone out"
+        ),
+    )
+    session_max_age: int = Field(
+        12 * 3600, ge=60, description="Seconds a session stays valid after it is issued"
+    )
+    base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description=(
+            "Public URL of the web app, for links in e-mails; https:// makes session "
+            "cookies Secure"
+        ),
+    )
+    demo_password: str = Field(
+        "veilleuse-demo-2026",
+        description="Password of the demo accounts that `veilleuse demo` creates (demo data only)",
+    )
+    login_window_minutes: int = Field(
+        15, ge=1, description="Window over which failed logins are counted"
+    )
+    login_max_failures_per_email: int = Field(
+        5, ge=1, description="Failed logins for one e-mail in the window before it is refused"
+    )
+    login_max_failures_per_client: int = Field(
+        20, ge=1, description="Failed logins from one client address in the window before refusal"
+    )
+    password_time_cost: int = Field(
+        3, ge=1, description="argon2id iterations; a change rehashes passwords at next login"
+    )
+    password_memory_kib: int = Field(
+        65536, ge=8, description="argon2id memory in KiB; a change rehashes at next login"
+    )
+    password_parallelism: int = Field(
+        4, ge=1, description="argon2id lanes; a change rehashes passwords at next login"
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of Veilleuse. `veilleuse settings` prints them with their help."""
 
@@ -181,6 +227,7 @@ class Settings(BaseSettings):
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
     sources: SourceSettings = Field(default_factory=SourceSettings)
     flows: FlowSettings = Field(default_factory=FlowSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     # derived paths, so that every module agrees on where local state lives
     def store_path(self) -> Path:
@@ -194,6 +241,10 @@ class Settings(BaseSettings):
 
     def outbox_dir(self) -> Path:
         return self.mail.outbox_dir or self.data_dir / "outbox"
+
+    def web_secret_path(self) -> Path:
+        """Where the generated session key is kept when `web.secret_key` is empty."""
+        return self.data_dir / "web_secret"
 
 
 def get_settings(**overrides: Any) -> Settings:

@@ -66,3 +66,25 @@ class TransitionError(ValidationError):
         self.new = new
         self.allowed = allowed
         super().__init__(message)
+
+
+class AuthenticationError(VeilleuseError):
+    """A login (e-mail and password, or an API token) was refused: unknown, wrong or disabled.
+
+    The message is safe to show: it never says which of the e-mail or the password was wrong.
+    """
+
+
+class ThrottledError(AuthenticationError):
+    """Too many failed logins recently for an e-mail or a client address; try again later.
+
+    `retry_after` is the number of seconds before a new attempt is accepted.
+    """
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class PermissionDeniedError(VeilleuseError):
+    """A signed-in user asked for something their role or territory does not allow."""
