@@ -14,12 +14,13 @@ import pytest
 from veilleuse.core.models import (
     Buyer,
     Lot,
+    Money,
     Notice,
     NoticeKind,
     NoticeStatus,
     Places,
 )
-from veilleuse.search.store import DuplicatePolicy, Filters, NoticeStore
+from veilleuse.search.store import DuplicatePolicy, Filters, NoticeStore, Sort, SortKey
 
 DIM = 8
 TODAY = datetime.now(UTC).date()
@@ -58,6 +59,9 @@ def corpus() -> list[Notice]:
             cpv=["77310000"],
             deadline=soon,
             reserved=True,
+            published=TODAY - timedelta(days=2),
+            estimated_value=Money(amount=40_000),
+            social_clause=True,
         ),
         notice(
             "boamp:2",
@@ -68,9 +72,21 @@ def corpus() -> list[Notice]:
             cpv=["90911200"],
             deadline=datetime.combine(later, datetime.min.time(), tzinfo=UTC).replace(hour=12),
             reserved=False,
-            lots=[
-                Lot(id="1", title="Nettoyage des bureaux", cpv=["90911200"]),
-                Lot(id="2", title="Lavage des vitres", cpv=["90911300"]),
+            published=TODAY - timedelta(days=20),
+            social_clause=False,
+            lots=[  # no value of its own: the lots' values add up to 150 000 €
+                Lot(
+                    id="1",
+                    title="Nettoyage des bureaux",
+                    cpv=["90911200"],
+                    estimated_value=Money(amount=100_000),
+                ),
+                Lot(
+                    id="2",
+                    title="Lavage des vitres",
+                    cpv=["90911300"],
+                    estimated_value=Money(amount=50_000),
+                ),
             ],
         ),
         notice(
@@ -82,6 +98,8 @@ def corpus() -> list[Notice]:
             cpv=["55524000"],
             deadline=TODAY - timedelta(days=3),
             status=NoticeStatus.CLOSED,
+            published=TODAY - timedelta(days=40),
+            estimated_value=Money(amount=2_000_000),
         ),
         notice(
             "aides-territoires:7",
@@ -90,7 +108,7 @@ def corpus() -> list[Notice]:
             description="Soutien aux associations culturelles organisant un festival.",
             buyer=Buyer(name="Région Hauts-de-France"),
             places=Places(departments=["80"]),
-            audiences=["associations"],
+            audiences=["associations", "local_authorities"],
         ),
     ]
 
@@ -179,6 +197,29 @@ def test_delete_and_count(loaded: NoticeStore) -> None:
             {"boamp:1"},
         ),
         (Filters(uids=["boamp:2", "ted:100-2026"]), {"boamp:2", "ted:100-2026"}),
+        # buyer: contained, case, accents and spaces folded ("départemental" contains it too)
+        (Filters(buyer="departement"), {"boamp:2", "ted:100-2026"}),
+        (Filters(buyer="VILLE DE LILLE"), {"boamp:1"}),
+        (Filters(buyer="  région   hauts"), {"aides-territoires:7"}),
+        # amounts: a notice without a value of its own counts its lots' values
+        (Filters(amount_min=50_000), {"boamp:2", "ted:100-2026"}),
+        (Filters(amount_max=100_000), {"boamp:1"}),
+        (Filters(amount_min=100_000, amount_max=200_000), {"boamp:2"}),
+        (Filters(published_from=TODAY - timedelta(days=15)), {"boamp:1"}),
+        (Filters(published_to=TODAY - timedelta(days=15)), {"boamp:2", "ted:100-2026"}),
+        (
+            Filters(
+                published_from=TODAY - timedelta(days=30), published_to=TODAY - timedelta(days=2)
+            ),
+            {"boamp:1", "boamp:2"},
+        ),
+        (Filters(social_clause=True), {"boamp:1"}),
+        (Filters(social_clause=False), {"boamp:2"}),
+        (Filters(audiences=["local_authorities", "companies"]), {"aides-territoires:7"}),
+        (
+            Filters(kinds=[NoticeKind.TENDER], amount_min=10_000, social_clause=False),
+            {"boamp:2"},
+        ),
     ],
 )
 def test_filters(loaded: NoticeStore, filters: Filters, expected: set[str]) -> None:
@@ -245,6 +286,138 @@ def test_facets(loaded: NoticeStore) -> None:
     assert facets["deadline"] == {"week": 1, "later": 1, "past": 1, "none": 1}
     narrowed = loaded.facets(Filters(sources=["boamp"]))
     assert narrowed["kind"] == {"tender": 2}
+
+
+def test_new_facets_and_their_counts_follow_the_filters(loaded: NoticeStore) -> None:
+    facets = loaded.facets()
+    assert facets["social_clause"] == {"unknown": 2, "false": 1, "true": 1}
+    assert facets["status"] == {"open": 3, "closed": 1}
+    assert facets["audience"] == {"associations": 1, "local_authorities": 1}
+    narrowed = loaded.facets(Filters(social_clause=True))
+    assert narrowed["source"] == {"boamp": 1}
+    assert narrowed["department"] == {"59": 1}
+    assert narrowed["status"] == {"open": 1}
+
+
+def test_facets_count_what_the_query_and_filters_find(loaded: NoticeStore) -> None:
+    words = loaded.facets(query="des")
+    assert words["source"] == {"boamp": 2, "ted": 1}
+    both = loaded.facets(Filters(departments=["59"]), query="des")
+    assert both["source"] == {"boamp": 1, "ted": 1}
+    # any-word fallback, like text search: no notice has both words
+    fallback = loaded.facets(query="festival vitres")
+    assert fallback["kind"] == {"funding_call": 1, "tender": 1}
+    for query, filters in [
+        ("des", None),
+        ("des", Filters(statuses=[NoticeStatus.OPEN])),
+        ("festival vitres", None),
+        ("", Filters(amount_min=1)),
+    ]:
+        total = loaded.search_text(query, filters).total
+        counts = loaded.facets(filters, query or None)
+        assert total > 0 and sum(counts["kind"].values()) == total
+        assert sum(counts["deadline"].values()) == total
+
+
+# --------------------------------------------------------------------------- listing and sorts
+
+ALL_BY_DEADLINE = ["ted:100-2026", "boamp:1", "boamp:2", "aides-territoires:7"]
+
+
+def test_no_words_lists_the_filtered_notices_by_deadline_with_a_total(
+    loaded: NoticeStore,
+) -> None:
+    listing = loaded.search_text("")
+    assert listing.uids() == ALL_BY_DEADLINE and listing.total == 4
+    assert loaded.search_text("  ,; ").uids() == ALL_BY_DEADLINE
+    page = loaded.search_text("", limit=2, offset=1)
+    assert page.uids() == ["boamp:1", "boamp:2"] and page.total == 4
+    filtered = loaded.search_text("", Filters(departments=["59"]))
+    assert filtered.uids() == ["ted:100-2026", "boamp:1"] and filtered.total == 2
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        (Sort(key=SortKey.RELEVANCE), ALL_BY_DEADLINE),  # no words: the listing order
+        (Sort(key=SortKey.DEADLINE), ALL_BY_DEADLINE),
+        (
+            Sort(key=SortKey.DEADLINE, descending=True),
+            ["boamp:2", "boamp:1", "ted:100-2026", "aides-territoires:7"],
+        ),
+        (
+            Sort(key=SortKey.PUBLISHED, descending=True),
+            ["boamp:1", "boamp:2", "ted:100-2026", "aides-territoires:7"],
+        ),
+        (
+            Sort(key=SortKey.PUBLISHED),
+            ["ted:100-2026", "boamp:2", "boamp:1", "aides-territoires:7"],
+        ),
+    ],
+)
+def test_listing_sorts_with_missing_values_last(
+    loaded: NoticeStore, sort: Sort, expected: list[str]
+) -> None:
+    result = loaded.search_text("", sort=sort)
+    assert result.uids() == expected and result.total == 4
+
+
+def test_text_search_sorted_by_deadline_or_publication(loaded: NoticeStore) -> None:
+    assert loaded.search_text("des").total == 3
+    by_deadline = loaded.search_text("des", sort=Sort(key=SortKey.DEADLINE))
+    assert by_deadline.uids() == ["ted:100-2026", "boamp:1", "boamp:2"]
+    newest = loaded.search_text("des", sort=Sort(key=SortKey.PUBLISHED, descending=True))
+    assert newest.uids() == ["boamp:1", "boamp:2", "ted:100-2026"]
+    second = loaded.search_text("des", limit=1, offset=1, sort=Sort(key=SortKey.DEADLINE))
+    assert second.uids() == ["boamp:1"] and second.total == 3
+
+
+def test_vector_and_hybrid_page_and_sort(loaded: NoticeStore) -> None:
+    query = vec(1) * 0.9 + vec(0) * 0.1
+    query = query / np.linalg.norm(query)
+    assert loaded.search_vector(query, limit=1, offset=1).uids() == ["boamp:1"]
+    full = loaded.search_hybrid("nettoyage", vec(1), limit=4).uids()
+    assert len(full) == 4
+    assert loaded.search_hybrid("nettoyage", vec(1), limit=2, offset=2).uids() == full[2:]
+    # a sort orders the fused candidates (text finds boamp:2, the vector all four)
+    by_deadline = loaded.search_hybrid(
+        "nettoyage", vec(3), limit=4, sort=Sort(key=SortKey.DEADLINE)
+    )
+    assert by_deadline.uids() == ALL_BY_DEADLINE
+    hit = next(h for h in by_deadline.hits if h.notice.uid == "boamp:2")
+    assert any("<mark>" in h for h in hit.highlights)
+    by_vector = loaded.search_vector(query, limit=2, sort=Sort(key=SortKey.DEADLINE))
+    assert by_vector.uids() == ALL_BY_DEADLINE[:2]
+
+
+def test_updated_since_follows_content_changes_only(loaded: NoticeStore) -> None:
+    latest_first = Sort(key=SortKey.UPDATED, descending=True)
+    before = loaded.search_text("", sort=latest_first)
+    assert before.total == 4 and all(h.updated_at is not None for h in before.hits)
+    cutoff = max(h.updated_at for h in before.hits if h.updated_at) + timedelta(microseconds=1)
+    loaded.write(corpus())  # unchanged content: updated_at stays
+    assert loaded.count(Filters(updated_since=cutoff)) == 0
+    changed = corpus()[2].model_copy(update={"title": "Restauration (rectificatif)"}).with_hash()
+    assert loaded.write([changed]).updated == ["ted:100-2026"]
+    since = loaded.search_text("", Filters(updated_since=cutoff))
+    assert since.uids() == ["ted:100-2026"] and since.total == 1
+    assert loaded.search_text("", sort=latest_first, limit=1).uids() == ["ted:100-2026"]
+    stamp = since.hits[0].updated_at
+    assert stamp is not None and stamp >= cutoff
+    assert loaded.count(Filters(updated_since=stamp)) == 1  # inclusive
+    oldest_first = loaded.search_text("", sort=Sort(key=SortKey.UPDATED)).uids()
+    assert oldest_first[-1] == "ted:100-2026"
+
+
+def test_first_seen_from_keeps_notices_first_stored_since(loaded: NoticeStore) -> None:
+    long_ago = datetime.now(UTC) - timedelta(days=30)
+    old = notice("boamp:9", "Ancien avis", first_seen=long_ago)
+    loaded.write([old])
+    stored = loaded.get("boamp:9")
+    assert stored is not None and stored.first_seen == long_ago
+    recent = Filters(first_seen_from=datetime.now(UTC) - timedelta(days=1))
+    assert {n.uid for n in loaded.iter_notices(recent)} == set(VECTORS)
+    assert loaded.count(Filters(first_seen_from=long_ago)) == 5
 
 
 def test_date_only_deadline_round_trips_as_date(store: NoticeStore) -> None:

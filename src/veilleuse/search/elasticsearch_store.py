@@ -22,18 +22,32 @@ from veilleuse.core.errors import StoreError
 from veilleuse.core.models import Notice
 from veilleuse.search import es_query as q
 from veilleuse.search.es_index import EsIndex, Op, batched
-from veilleuse.search.es_mapping import SEARCH, from_document, to_document, vector_fields
+from veilleuse.search.es_mapping import (
+    SEARCH,
+    from_document,
+    iso_utc,
+    to_document,
+    updated_at_of,
+    vector_fields,
+)
 from veilleuse.search.store import (
     FACET_FIELDS,
     DuplicatePolicy,
     Filters,
     Hit,
     SearchResult,
+    Sort,
+    SortKey,
     WriteReport,
+    candidate_depth,
+    effective_sort,
+    page_hits,
     reciprocal_rank_fusion,
 )
 
 _NO_SEARCH = [SEARCH]  # _source_excludes: the derived fields are never part of a Notice
+# search hits keep `search.updated_at` (Hit.updated_at), not the heavy derived fields
+_HIT_EXCLUDES = [f"{SEARCH}.text", f"{SEARCH}.vector", f"{SEARCH}.cpv", f"{SEARCH}.departments"]
 
 
 def _now() -> datetime:
@@ -92,8 +106,11 @@ class ElasticsearchStore(EsIndex):
                 else notice.first_seen or now
             )
             kept = notice.model_copy(update={"first_seen": first_seen, "last_seen": now})
-            try:  # a changed notice keeps its vector; uids_without_vector sees a stale hash
-                doc = to_document(kept, vector_fields(prev or {}))
+            # a changed notice keeps its vector (uids_without_vector sees a stale hash) and its
+            # content changed now; an unchanged one (above) keeps its updated_at
+            carried = {**vector_fields(prev or {}), "updated_at": iso_utc(now)}
+            try:
+                doc = to_document(kept, carried)
             except (ValueError, TypeError, AttributeError) as exc:
                 report.failed.append(
                     (uid, f"cannot build the document: {type(exc).__name__}: {exc}")
@@ -194,38 +211,72 @@ class ElasticsearchStore(EsIndex):
     def _search(self, action: str, **body: Any) -> dict[str, Any]:
         es = self._ready()
         with self._guard(action):
-            return dict(es.search(index=self.alias, source_excludes=_NO_SEARCH, **body))
+            return dict(es.search(index=self.alias, source_excludes=_HIT_EXCLUDES, **body))
+
+    @staticmethod
+    def _hit(raw: dict[str, Any], score: float, highlights: list[str] | None = None) -> Hit:
+        source = raw["_source"]
+        return Hit(from_document(source), score, highlights or [], updated_at_of(source))
 
     def _text_ranking(
-        self, text: str, filters: Filters | None, size: int, offset: int = 0
+        self,
+        text: str,
+        filters: Filters | None,
+        size: int,
+        offset: int = 0,
+        sort: Sort | None = None,
     ) -> tuple[list[Hit], int]:
         for any_term in (False, True):
             query = q.text_query(text, filters, any_term=any_term)
-            if query is None or size <= 0:
+            if query is None:
                 return [], 0
             response = self._search(
                 "text search",
                 query=query,
                 from_=offset,
-                size=size,
+                size=max(size, 0),
                 track_total_hits=True,
-                sort=["_score", {"uid": "asc"}],
+                sort=q.sort_clause(sort or Sort()),
                 highlight=q.highlight(text),
             )
             total = int(response["hits"]["total"]["value"])
             if total:
                 hits = [
-                    Hit(from_document(h["_source"]), float(h["_score"] or 0.0), q.highlights_of(h))
+                    self._hit(h, float(h["_score"] or 0.0), q.highlights_of(h))
                     for h in response["hits"]["hits"]
                 ]
                 return hits, total
         return [], 0
 
     def search_text(
-        self, query: str, filters: Filters | None = None, limit: int = 20, offset: int = 0
+        self,
+        query: str,
+        filters: Filters | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        sort: Sort | None = None,
     ) -> SearchResult:
-        hits, total = self._text_ranking(query, filters, limit, offset)
+        has_words = bool(q.query_words(query))
+        order = effective_sort(sort, has_words)
+        if not has_words:
+            return self._listing(filters, limit, offset, order)
+        hits, total = self._text_ranking(query, filters, limit, offset, order)
         return SearchResult(hits=hits, total=total)
+
+    def _listing(
+        self, filters: Filters | None, limit: int, offset: int, sort: Sort
+    ) -> SearchResult:
+        """Every notice matching the filters, in `sort` order, with the exact total."""
+        response = self._search(
+            "listing",
+            query=q.filter_query(filters),
+            from_=offset,
+            size=limit,
+            track_total_hits=True,
+            sort=q.sort_clause(sort),
+        )
+        hits = [self._hit(h, 0.0) for h in response["hits"]["hits"]]
+        return SearchResult(hits=hits, total=int(response["hits"]["total"]["value"]))
 
     def _vector_ranking(
         self, vector: np.ndarray, filters: Filters | None, limit: int
@@ -236,8 +287,7 @@ class ElasticsearchStore(EsIndex):
             "vector search", knn=q.knn_clause(vector, filters, limit), size=limit
         )
         hits = [
-            Hit(from_document(h["_source"]), q.cosine_from_score(float(h["_score"])))
-            for h in response["hits"]["hits"]
+            self._hit(h, q.cosine_from_score(float(h["_score"]))) for h in response["hits"]["hits"]
         ]
         hits.sort(key=lambda h: (-h.score, h.notice.uid))
         with self._guard("count"):
@@ -248,33 +298,58 @@ class ElasticsearchStore(EsIndex):
         return hits, int(total)
 
     def search_vector(
-        self, vector: np.ndarray, filters: Filters | None = None, limit: int = 20
+        self,
+        vector: np.ndarray,
+        filters: Filters | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        sort: Sort | None = None,
     ) -> SearchResult:
-        hits, total = self._vector_ranking(vector, filters, limit)
-        return SearchResult(hits=hits, total=total)
+        order = effective_sort(sort, True)
+        relevance = order.key is SortKey.RELEVANCE
+        depth = offset + limit if relevance else candidate_depth(limit, offset)
+        hits, total = self._vector_ranking(vector, filters, depth)
+        return SearchResult(hits=page_hits(hits, order, limit, offset), total=total)
 
     def search_hybrid(
-        self, query: str, vector: np.ndarray, filters: Filters | None = None, limit: int = 20
+        self,
+        query: str,
+        vector: np.ndarray,
+        filters: Filters | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        sort: Sort | None = None,
     ) -> SearchResult:
-        depth = max(limit * 3, 50)
+        depth = candidate_depth(limit, offset)
         text, text_total = self._text_ranking(query, filters, depth)
         vec, _ = self._vector_ranking(vector, filters, depth)
         by_uid = {h.notice.uid: h for h in vec}
         by_uid.update({h.notice.uid: h for h in text})  # text hits carry the highlights
         fused = reciprocal_rank_fusion([[h.notice.uid for h in text], [h.notice.uid for h in vec]])
         hits = [
-            Hit(by_uid[uid].notice, score, by_uid[uid].highlights) for uid, score in fused[:limit]
+            Hit(by_uid[uid].notice, score, by_uid[uid].highlights, by_uid[uid].updated_at)
+            for uid, score in fused
         ]
-        return SearchResult(hits=hits, total=max(text_total, len(fused)))
+        page = page_hits(hits, effective_sort(sort, True), limit, offset)
+        return SearchResult(hits=page, total=max(text_total, len(fused)))
 
     def facets(
         self, filters: Filters | None = None, query: str | None = None
     ) -> dict[str, dict[str, int]]:
-        text = q.text_query(query, filters) if query else None
-        response = self._search(
-            "facets",
-            query=text or q.filter_query(filters),
-            size=0,
-            aggs=q.facet_aggregations(_now().date()),
-        )
+        """Counts per value of each `FACET_FIELDS` facet over what the query + filters find
+        (every word, else any word, as text search does)."""
+        aggs = q.facet_aggregations(_now().date())
+        if not query or not q.query_words(query):
+            response = self._search("facets", query=q.filter_query(filters), size=0, aggs=aggs)
+            return q.facets_from(response.get("aggregations", {}), FACET_FIELDS)
+        for any_term in (False, True):
+            response = self._search(
+                "facets",
+                query=q.text_query(query, filters, any_term=any_term),
+                size=0,
+                track_total_hits=True,
+                aggs=aggs,
+            )
+            if response["hits"]["total"]["value"]:
+                break
         return q.facets_from(response.get("aggregations", {}), FACET_FIELDS)

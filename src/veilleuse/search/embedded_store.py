@@ -13,54 +13,31 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from veilleuse.core.errors import StoreError
-from veilleuse.core.models import Notice, deadline_instant
+from veilleuse.core.models import Notice
+from veilleuse.search import embedded_sql as sql
 from veilleuse.search.store import (
+    FACET_FIELDS,
     DuplicatePolicy,
     Filters,
     Hit,
     SearchResult,
+    Sort,
+    SortKey,
     WriteReport,
-    deadline_bounds,
+    candidate_depth,
     deadline_bucket,
+    effective_sort,
+    flag_label,
+    page_hits,
     reciprocal_rank_fusion,
 )
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS notices (
-    id INTEGER PRIMARY KEY,
-    uid TEXT NOT NULL UNIQUE,
-    source TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    status TEXT NOT NULL,
-    reserved INTEGER,
-    deadline_at TEXT,
-    departments TEXT NOT NULL,
-    cpv TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    first_seen TEXT,
-    last_seen TEXT,
-    doc TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS notices_kind ON notices(kind);
-CREATE INDEX IF NOT EXISTS notices_source ON notices(source);
-CREATE INDEX IF NOT EXISTS notices_deadline ON notices(deadline_at);
-CREATE VIRTUAL TABLE IF NOT EXISTS notices_fts USING fts5(
-    title, body, tokenize = 'unicode61 remove_diacritics 2'
-);
-CREATE TABLE IF NOT EXISTS vectors (
-    uid TEXT PRIMARY KEY,
-    model TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    vec BLOB NOT NULL
-);
-"""
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _BM25_WEIGHTS = "10.0, 1.0"  # title, body
@@ -68,16 +45,6 @@ _BM25_WEIGHTS = "10.0, 1.0"  # title, body
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _instant(value: date | datetime | None) -> str | None:
-    instant = deadline_instant(value)
-    return _iso_utc(instant) if instant else None
-
-
-def _iso_utc(value: datetime) -> str:
-    """Fixed-width UTC text, so SQLite compares instants as strings correctly."""
-    return value.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def _body(notice: Notice) -> str:
@@ -116,7 +83,9 @@ class EmbeddedStore:
                 conn = sqlite3.connect(self.path, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
-                conn.executescript(_SCHEMA)
+                conn.executescript(sql.TABLES)
+                sql.migrate(conn)
+                conn.executescript(sql.INDEXES)
             except sqlite3.Error as exc:
                 raise StoreError(f"embedded store {self.path}: cannot open ({exc})") from exc
             self._conn = conn
@@ -163,7 +132,7 @@ class EmbeddedStore:
                 self.conn.execute(
                     "UPDATE notices SET last_seen = ?, doc = json_set(doc, '$.last_seen', ?) "
                     "WHERE id = ?",
-                    (now.isoformat(), now.isoformat(), row[0]),
+                    (sql.iso_utc_us(now), now.isoformat(), row[0]),
                 )
                 report.unchanged.append(notice.uid)
                 return
@@ -173,25 +142,11 @@ class EmbeddedStore:
             else notice.first_seen or now
         )
         stored = notice.model_copy(update={"first_seen": first_seen, "last_seen": now})
-        values = (
-            stored.uid,
-            stored.source,
-            stored.kind.value,
-            stored.status.value,
-            None if stored.reserved is None else int(stored.reserved),
-            _instant(stored.deadline),
-            json.dumps(stored.all_departments()),
-            json.dumps(stored.all_cpv()),
-            stored.content_hash,
-            first_seen.isoformat(),
-            now.isoformat(),
-            stored.model_dump_json(),
-        )
+        values = sql.row_values(stored, first_seen, now, updated_at=now)
         if row is None:
             cur = self.conn.execute(
-                "INSERT INTO notices (uid, source, kind, status, reserved, deadline_at, "
-                "departments, cpv, content_hash, first_seen, last_seen, doc) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO notices ({', '.join(sql.COLUMNS)}) "
+                f"VALUES ({','.join('?' * len(sql.COLUMNS))})",
                 values,
             )
             rowid = cur.lastrowid
@@ -199,8 +154,7 @@ class EmbeddedStore:
         else:
             rowid = row[0]
             self.conn.execute(
-                "UPDATE notices SET uid=?, source=?, kind=?, status=?, reserved=?, deadline_at=?, "
-                "departments=?, cpv=?, content_hash=?, first_seen=?, last_seen=?, doc=? WHERE id=?",
+                f"UPDATE notices SET {', '.join(c + '=?' for c in sql.COLUMNS)} WHERE id=?",
                 (*values, rowid),
             )
             self.conn.execute("DELETE FROM notices_fts WHERE rowid = ?", (rowid,))
@@ -242,7 +196,7 @@ class EmbeddedStore:
         return [docs[u] for u in uids if u in docs]
 
     def count(self, filters: Filters | None = None) -> int:
-        where, params = _where(filters)
+        where, params = sql.where(filters)
         with self._lock:
             return int(
                 self.conn.execute(
@@ -253,7 +207,7 @@ class EmbeddedStore:
     def iter_notices(
         self, filters: Filters | None = None, batch_size: int = 500
     ) -> Iterator[Notice]:
-        where, params = _where(filters)
+        where, params = sql.where(filters)
         last = 0
         while True:
             with self._lock:
@@ -325,52 +279,101 @@ class EmbeddedStore:
     # ------------------------------------------------------------------ search
 
     def search_text(
-        self, query: str, filters: Filters | None = None, limit: int = 20, offset: int = 0
+        self,
+        query: str,
+        filters: Filters | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        sort: Sort | None = None,
     ) -> SearchResult:
-        ranked, total = self._text_ranking(query, filters, limit + offset)
-        page = ranked[offset : offset + limit]
-        hits = self._hits([(uid, score) for uid, score, _ in page], {u: h for u, _, h in page})
+        has_words = fts_query(query) is not None
+        order = effective_sort(sort, has_words)
+        if not has_words:
+            return self._listing(filters, limit, offset, order)
+        ranked, total = self._text_ranking(query, filters, limit, offset, order)
+        hits = self._hits([(uid, score) for uid, score, _ in ranked], {u: h for u, _, h in ranked})
         return SearchResult(hits=hits, total=total)
 
-    def _text_ranking(
-        self, query: str, filters: Filters | None, limit: int
-    ) -> tuple[list[tuple[str, float, list[str]]], int]:
-        where, params = _where(filters)
+    def _listing(
+        self, filters: Filters | None, limit: int, offset: int, sort: Sort
+    ) -> SearchResult:
+        """Every notice matching the filters, in `sort` order, with the exact total."""
+        where, params = sql.where(filters)
+        with self._lock:
+            total = self.conn.execute(
+                f"SELECT count(*) FROM notices n WHERE {where}", params
+            ).fetchone()[0]
+            rows = self.conn.execute(
+                f"SELECT n.uid FROM notices n WHERE {where} ORDER BY {sql.order_by(sort)} "
+                "LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            ).fetchall()
+        return SearchResult(hits=self._hits([(r[0], 0.0) for r in rows], {}), total=int(total))
+
+    def _match(self, query: str, where: str, params: list[Any]) -> tuple[str | None, int]:
+        """The FTS match to use and its total: every word when some notice has them all, else
+        any word (the fallback both stores share); (None, 0) when nothing matches."""
         for any_term in (False, True):
             match = fts_query(query, any_term=any_term)
             if match is None:
-                return [], 0
-            sql_from = (
-                "FROM notices_fts JOIN notices n ON n.id = notices_fts.rowid "
-                f"WHERE notices_fts MATCH ? AND {where}"
-            )
+                return None, 0
             with self._lock:
                 try:
                     total = self.conn.execute(
-                        f"SELECT count(*) {sql_from}", (match, *params)
+                        "SELECT count(*) FROM notices_fts JOIN notices n "
+                        f"ON n.id = notices_fts.rowid WHERE notices_fts MATCH ? AND {where}",
+                        (match, *params),
                     ).fetchone()[0]
-                    rows = self.conn.execute(
-                        f"SELECT n.uid, -bm25(notices_fts, {_BM25_WEIGHTS}) AS score, "
-                        "snippet(notices_fts, 0, '<mark>', '</mark>', '…', 12), "
-                        "snippet(notices_fts, 1, '<mark>', '</mark>', '…', 24) "
-                        f"{sql_from} ORDER BY score DESC, n.uid LIMIT ?",
-                        (match, *params, limit),
-                    ).fetchall()
                 except sqlite3.OperationalError as exc:
                     raise StoreError(f"embedded store: bad text query {query!r}: {exc}") from exc
             if total:
-                ranked = [
-                    (uid, float(score), [s for s in (t, b) if "<mark>" in s])
-                    for uid, score, t, b in rows
-                ]
-                return ranked, int(total)
-        return [], 0
+                return match, int(total)
+        return None, 0
+
+    def _text_ranking(
+        self,
+        query: str,
+        filters: Filters | None,
+        limit: int,
+        offset: int = 0,
+        sort: Sort | None = None,
+    ) -> tuple[list[tuple[str, float, list[str]]], int]:
+        where, params = sql.where(filters)
+        match, total = self._match(query, where, params)
+        if match is None or limit <= 0:
+            return [], total
+        if sort is None or sort.key is SortKey.RELEVANCE:
+            order = "score DESC, n.uid"
+        else:
+            order = sql.order_by(sort)
+        with self._lock:
+            rows = self.conn.execute(
+                f"SELECT n.uid, -bm25(notices_fts, {_BM25_WEIGHTS}) AS score, "
+                "snippet(notices_fts, 0, '<mark>', '</mark>', '…', 12), "
+                "snippet(notices_fts, 1, '<mark>', '</mark>', '…', 24) "
+                "FROM notices_fts JOIN notices n ON n.id = notices_fts.rowid "
+                f"WHERE notices_fts MATCH ? AND {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                (match, *params, limit, offset),
+            ).fetchall()
+        ranked = [
+            (uid, float(score), [s for s in (t, b) if "<mark>" in s]) for uid, score, t, b in rows
+        ]
+        return ranked, total
 
     def search_vector(
-        self, vector: np.ndarray, filters: Filters | None = None, limit: int = 20
+        self,
+        vector: np.ndarray,
+        filters: Filters | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        sort: Sort | None = None,
     ) -> SearchResult:
-        ranked, total = self._vector_ranking(vector, filters, limit)
-        return SearchResult(hits=self._hits(ranked, {}), total=total)
+        order = effective_sort(sort, True)
+        relevance = order.key is SortKey.RELEVANCE
+        depth = offset + limit if relevance else candidate_depth(limit, offset)
+        ranked, total = self._vector_ranking(vector, filters, depth)
+        hits = page_hits(self._hits(ranked, {}), order, limit, offset)
+        return SearchResult(hits=hits, total=total)
 
     def _vector_ranking(
         self, vector: np.ndarray, filters: Filters | None, limit: int
@@ -388,24 +391,31 @@ class EmbeddedStore:
             total = len(uids)
         k = min(limit, total)
         if k <= 0:
-            return [], 0
+            return [], total
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.lexsort((np.array([uids[i] for i in top]), -scores[top]))]
         return [(uids[i], float(scores[i])) for i in top], total
 
     def search_hybrid(
-        self, query: str, vector: np.ndarray, filters: Filters | None = None, limit: int = 20
+        self,
+        query: str,
+        vector: np.ndarray,
+        filters: Filters | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        sort: Sort | None = None,
     ) -> SearchResult:
-        depth = max(limit * 3, 50)
+        depth = candidate_depth(limit, offset)
         text, text_total = self._text_ranking(query, filters, depth)
         vec, _ = self._vector_ranking(vector, filters, depth)
         fused = reciprocal_rank_fusion([[u for u, _, _ in text], [u for u, _ in vec]])
         highlights = {u: h for u, _, h in text}
-        hits = self._hits(fused[:limit], highlights)
-        return SearchResult(hits=hits, total=max(text_total, len(fused)))
+        hits = self._hits(fused, highlights)
+        page = page_hits(hits, effective_sort(sort, True), limit, offset)
+        return SearchResult(hits=page, total=max(text_total, len(fused)))
 
     def _filtered_uids(self, filters: Filters) -> set[str]:
-        where, params = _where(filters)
+        where, params = sql.where(filters)
         with self._lock:
             return {
                 r[0] for r in self.conn.execute(f"SELECT uid FROM notices n WHERE {where}", params)
@@ -414,90 +424,73 @@ class EmbeddedStore:
     def _hits(
         self, ranked: Sequence[tuple[str, float]], highlights: dict[str, list[str]]
     ) -> list[Hit]:
-        notices = {n.uid: n for n in self.get_many([u for u, _ in ranked])}
+        """Hits in `ranked` order with their notice and the instant its content last changed."""
+        found: dict[str, tuple[Notice, datetime | None]] = {}
+        with self._lock:
+            for chunk in _chunks([u for u, _ in ranked], 500):
+                marks = ",".join("?" * len(chunk))
+                for uid, doc, updated in self.conn.execute(
+                    f"SELECT uid, doc, updated_at FROM notices WHERE uid IN ({marks})", chunk
+                ):
+                    when = datetime.fromisoformat(updated) if updated else None
+                    found[uid] = (Notice.model_validate_json(doc), when)
         return [
-            Hit(notice=notices[u], score=s, highlights=highlights.get(u, []))
+            Hit(
+                notice=found[u][0],
+                score=s,
+                highlights=highlights.get(u, []),
+                updated_at=found[u][1],
+            )
             for u, s in ranked
-            if u in notices
+            if u in found
         ]
 
     def facets(
         self, filters: Filters | None = None, query: str | None = None
     ) -> dict[str, dict[str, int]]:
-        where, params = _where(filters)
-        sql = f"SELECT n.source, n.kind, n.reserved, n.deadline_at, n.departments, n.cpv FROM notices n WHERE {where}"
+        """Counts per value of each `FACET_FIELDS` facet over what the query + filters find."""
+        where, params = sql.where(filters)
+        columns = (
+            "n.source, n.kind, n.status, n.reserved, n.social_clause, n.deadline_at, "
+            "n.departments, n.cpv, n.audiences"
+        )
+        sql_text = f"SELECT {columns} FROM notices n WHERE {where}"
         args: tuple[Any, ...] = tuple(params)
-        match = fts_query(query) if query else None
-        if match:
-            sql = (
-                "SELECT n.source, n.kind, n.reserved, n.deadline_at, n.departments, n.cpv "
-                "FROM notices_fts JOIN notices n ON n.id = notices_fts.rowid "
+        if query and fts_query(query) is not None:
+            match, _ = self._match(query, where, params)
+            if match is None:
+                return {name: {} for name in FACET_FIELDS}
+            sql_text = (
+                f"SELECT {columns} FROM notices_fts JOIN notices n ON n.id = notices_fts.rowid "
                 f"WHERE notices_fts MATCH ? AND {where}"
             )
             args = (match, *params)
-        counts: dict[str, Counter[str]] = {
-            name: Counter()
-            for name in ("source", "kind", "department", "cpv_division", "reserved", "deadline")
-        }
+        counts: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
         today = _now().date()
         with self._lock:
-            rows = self.conn.execute(sql, args).fetchall()
-        for source, kind, reserved, deadline_at, deps, cpvs in rows:
+            rows = self.conn.execute(sql_text, args).fetchall()
+        for source, kind, status, reserved, social, deadline_at, deps, cpvs, audiences in rows:
             counts["source"][source] += 1
             counts["kind"][kind] += 1
-            counts["reserved"][
-                "unknown" if reserved is None else ("true" if reserved else "false")
-            ] += 1
+            counts["status"][status] += 1
+            counts["reserved"][flag_label(None if reserved is None else bool(reserved))] += 1
+            counts["social_clause"][flag_label(None if social is None else bool(social))] += 1
             deadline = datetime.fromisoformat(deadline_at) if deadline_at else None
             counts["deadline"][deadline_bucket(deadline, today)] += 1
             for dep in set(json.loads(deps)):
                 counts["department"][dep] += 1
             for division in {c[:2] for c in json.loads(cpvs)}:
                 counts["cpv_division"][division] += 1
-        return {name: dict(counter.most_common()) for name, counter in counts.items()}
+            for audience in set(json.loads(audiences)):
+                counts["audience"][audience] += 1
+        return {name: _ordered(counter) for name, counter in counts.items()}
+
+
+def _ordered(counter: Counter[str]) -> dict[str, int]:
+    """Largest first, ties by value: the order both stores give."""
+    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _where(filters: Filters | None) -> tuple[str, list[Any]]:
-    """Translate the shared filter language into one SQL condition over alias `n`."""
-    if filters is None or filters.is_empty():
-        return "1=1", []
-    clauses: list[str] = []
-    params: list[Any] = []
-
-    def any_of(column: str, values: Sequence[str]) -> None:
-        clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-        params.extend(values)
-
-    if filters.kinds:
-        any_of("n.kind", [k.value for k in filters.kinds])
-    if filters.sources:
-        any_of("n.source", filters.sources)
-    if filters.statuses:
-        any_of("n.status", [s.value for s in filters.statuses])
-    if filters.uids:
-        any_of("n.uid", filters.uids)
-    if filters.departments:
-        marks = ",".join("?" * len(filters.departments))
-        clauses.append(f"EXISTS (SELECT 1 FROM json_each(n.departments) WHERE value IN ({marks}))")
-        params.extend(filters.departments)
-    if filters.cpv_prefixes:
-        ors = " OR ".join("substr(value, 1, ?) = ?" for _ in filters.cpv_prefixes)
-        clauses.append(f"EXISTS (SELECT 1 FROM json_each(n.cpv) WHERE {ors})")
-        for prefix in filters.cpv_prefixes:
-            params += [len(prefix), prefix]
-    if filters.reserved is not None:
-        clauses.append("n.reserved = ?")
-        params.append(int(filters.reserved))
-    low, high = deadline_bounds(filters)
-    if low is not None:
-        clauses.append("n.deadline_at >= ?")
-        params.append(_iso_utc(low))
-    if high is not None:
-        clauses.append("n.deadline_at <= ?")
-        params.append(_iso_utc(high))
-    return " AND ".join(clauses), params

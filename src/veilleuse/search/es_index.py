@@ -28,7 +28,13 @@ from elasticsearch import (
 
 from veilleuse.config.settings import StoreSettings
 from veilleuse.core.errors import StoreError, StoreUnavailableError
-from veilleuse.search.es_mapping import from_document, index_body, to_document, vector_fields
+from veilleuse.search.es_mapping import (
+    MAPPING_VERSION,
+    carried_fields,
+    from_document,
+    index_body,
+    to_document,
+)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 Op = tuple[str, str, dict[str, Any], dict[str, Any] | None]  # outcome, uid, action, body
@@ -166,9 +172,27 @@ class EsIndex:
         self._ensured = True
         return current
 
+    def mapping_version(self, index: str) -> int:
+        """The `veilleuse_mapping` version an index was created with (0 when unmarked)."""
+        with self._guard("mapping lookup"):
+            found = self.client.indices.get_mapping(index=index)
+        body: dict[str, Any] = dict(found.body)
+        entry: dict[str, Any] = next(iter(body.values()), {})
+        meta: dict[str, Any] = entry.get("mappings", {}).get("_meta", {})
+        return int(meta.get("veilleuse_mapping", 0))
+
     def _ready(self) -> Elasticsearch:
+        """The client, once the index exists and has the mapping this version needs."""
         if not self._ensured:
-            self.ensure_index()
+            index = self.ensure_index()
+            version = self.mapping_version(index)
+            if version < MAPPING_VERSION:
+                self._ensured = False
+                raise StoreError(
+                    f"index {index} behind {self.alias} has mapping version {version}, this "
+                    f"version of Veilleuse needs {MAPPING_VERSION} (new filters and sorts): run "
+                    "`veilleuse index migrate` to rebuild it"
+                )
         return self.client
 
     def migrate(self) -> str:
@@ -190,7 +214,7 @@ class EsIndex:
             failed: list[tuple[str, str]] = []
             for hit in self._scan(old, {"match_all": {}}, source=True):
                 notice = from_document(hit["_source"])
-                doc = to_document(notice, vector_fields(hit["_source"]))
+                doc = to_document(notice, carried_fields(hit["_source"]))
                 ops.append(("created", notice.uid, {"index": {"_id": notice.uid}}, doc))
                 if len(ops) >= self.settings.bulk_chunk_size:
                     failed += [(u, r) for u, _, r in self._bulk(ops, index=new) if r]

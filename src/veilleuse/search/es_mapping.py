@@ -6,9 +6,15 @@ are text, lots are `nested`. A notice's deadline is kept twice: as given (a keyw
 date stays a date) and as an aware instant under `search.deadline_at` for range filters.
 
 Every document is the notice's JSON plus one `search` object of derived fields (folded full
-text, all départements and CPVs of the notice and its lots, facet labels, the vector and the
-hash of the content it was computed on). `from_document` drops `search`, so `get` returns
-exactly the notice that was written.
+text, all départements and CPVs of the notice and its lots, facet labels, the folded buyer name,
+the estimated amount in euros, when the content last changed, the vector and the hash of the
+content it was computed on). `from_document` drops `search`, so `get` returns exactly the notice
+that was written.
+
+Changing the mapping (a new derived field, a new type) means raising `MAPPING_VERSION`: a new
+index gets the new mapping at once, but an existing one keeps its old mapping, and the store
+refuses to use it (it would silently miss the new fields) until `veilleuse index migrate` has
+rebuilt it behind the alias. Version 2 added buyer, amount, social clause and `updated_at`.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from pydantic import BaseModel
 
 from veilleuse.core.models import Notice, deadline_instant
 from veilleuse.core.normalise import fold
+from veilleuse.search.store import buyer_key, estimated_amount_eur, flag_label
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 FRENCH_ANALYZER = "veilleuse_french"
 SEARCH = "search"  # the object of derived fields in every document
 VECTOR_FIELD = f"{SEARCH}.vector"
@@ -151,6 +158,11 @@ def index_mappings(analyzer: str, dimension: int) -> dict[str, Any]:
             "cpv": {"type": "keyword"},
             "cpv_division": {"type": "keyword"},
             "reserved": {"type": "keyword"},
+            "social_clause": {"type": "keyword"},
+            "buyer": {"type": "keyword", "ignore_above": 2048},
+            "amount": {"type": "double"},
+            # nanoseconds: the same precision as the embedded store's microseconds
+            "updated_at": {"type": "date_nanos"},
             "vector": {
                 "type": "dense_vector",
                 "dims": dimension,
@@ -190,16 +202,13 @@ def full_text(notice: Notice) -> str:
     return " ".join(_WORDS.findall(fold(" ".join(p for p in parts if p))))
 
 
-def reserved_label(value: bool | None) -> str:
-    return "unknown" if value is None else ("true" if value else "false")
-
-
 def iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-def to_document(notice: Notice, vector_fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The indexed document of a notice; `vector_fields` carries a stored vector over."""
+def to_document(notice: Notice, carried: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The indexed document of a notice; `carried` brings stored derived fields over (the
+    vector, and `updated_at`, which defaults to the notice's first sighting)."""
     doc = notice.model_dump(mode="json")
     instant = deadline_instant(notice.deadline)
     cpvs = notice.all_cpv()
@@ -209,15 +218,25 @@ def to_document(notice: Notice, vector_fields: dict[str, Any] | None = None) -> 
         "departments": notice.all_departments(),
         "cpv": cpvs,
         "cpv_division": sorted({c[:2] for c in cpvs}),
-        "reserved": reserved_label(notice.reserved),
+        "reserved": flag_label(notice.reserved),
+        "social_clause": flag_label(notice.social_clause),
+        "buyer": buyer_key(notice.buyer.name) or None,
+        "amount": estimated_amount_eur(notice),
+        "updated_at": iso_utc(notice.first_seen) if notice.first_seen else None,
     }
-    derived.update(vector_fields or {})
+    derived.update({k: v for k, v in (carried or {}).items() if v is not None})
     doc[SEARCH] = derived
     return doc
 
 
 def from_document(source: dict[str, Any]) -> Notice:
     return Notice.model_validate({k: v for k, v in source.items() if k != SEARCH})
+
+
+def updated_at_of(source: dict[str, Any]) -> datetime | None:
+    """When a stored document's content last changed (None for a document without it)."""
+    value = (source.get(SEARCH) or {}).get("updated_at")
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 def vector_fields(source: dict[str, Any]) -> dict[str, Any]:
@@ -228,3 +247,12 @@ def vector_fields(source: dict[str, Any]) -> dict[str, Any]:
         for k in ("vector", "vector_model", "vector_hash")
         if derived.get(k) is not None
     }
+
+
+def carried_fields(source: dict[str, Any]) -> dict[str, Any]:
+    """What a rebuilt document keeps from the stored one: its vector and `updated_at`."""
+    carried = vector_fields(source)
+    updated = (source.get(SEARCH) or {}).get("updated_at")
+    if updated:
+        carried["updated_at"] = updated
+    return carried

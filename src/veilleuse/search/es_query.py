@@ -18,7 +18,7 @@ import numpy as np
 
 from veilleuse.core.normalise import fold
 from veilleuse.search.es_mapping import SEARCH, VECTOR_FIELD
-from veilleuse.search.store import Filters, deadline_bounds
+from veilleuse.search.store import Filters, Sort, SortKey, buyer_key, deadline_bounds
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 HIGHLIGHT_TAGS = ("<mark>", "</mark>")
@@ -61,7 +61,56 @@ def filter_clauses(filters: Filters | None) -> list[dict[str, Any]]:
         if high is not None:
             bounds["lte"] = high.astimezone(UTC).isoformat()
         clauses.append({"range": {f"{SEARCH}.deadline_at": bounds}})
+    if filters.social_clause is not None:
+        clauses.append({"term": {"social_clause": filters.social_clause}})
+    if filters.audiences:
+        clauses.append({"terms": {"audiences": list(filters.audiences)}})
+    key = buyer_key(filters.buyer)
+    if key:
+        clauses.append({"wildcard": {f"{SEARCH}.buyer": {"value": f"*{wildcard_escape(key)}*"}}})
+    _range(clauses, f"{SEARCH}.amount", filters.amount_min, filters.amount_max)
+    _range(
+        clauses,
+        "published",
+        filters.published_from.isoformat() if filters.published_from else None,
+        filters.published_to.isoformat() if filters.published_to else None,
+    )
+    if filters.updated_since is not None:
+        since = filters.updated_since.astimezone(UTC).isoformat()
+        clauses.append({"range": {f"{SEARCH}.updated_at": {"gte": since}}})
+    if filters.first_seen_from is not None:
+        seen = filters.first_seen_from.astimezone(UTC).isoformat()
+        clauses.append({"range": {"first_seen": {"gte": seen}}})
     return clauses
+
+
+def _range(clauses: list[dict[str, Any]], field: str, low: Any, high: Any) -> None:
+    bounds = {k: v for k, v in (("gte", low), ("lte", high)) if v is not None}
+    if bounds:
+        clauses.append({"range": {field: bounds}})
+
+
+def wildcard_escape(text: str) -> str:
+    """Text matched literally inside a wildcard pattern (`*`, `?` and `\\` escaped)."""
+    return re.sub(r"([*?\\])", r"\\\1", text)
+
+
+def sort_clause(sort: Sort) -> list[Any]:
+    """The ES sort of `sort`, with the ties and missing-last rule of `store.Sort`."""
+
+    def field(name: str, descending: bool) -> dict[str, Any]:
+        return {name: {"order": "desc" if descending else "asc", "missing": "_last"}}
+
+    deadline = f"{SEARCH}.deadline_at"
+    if sort.key is SortKey.DEADLINE:
+        parts = [field(deadline, sort.descending), field("published", True)]
+    elif sort.key is SortKey.PUBLISHED:
+        parts = [field("published", sort.descending), field(deadline, False)]
+    elif sort.key is SortKey.UPDATED:
+        parts = [field(f"{SEARCH}.updated_at", sort.descending)]
+    else:
+        return ["_score", {"uid": "asc"}]
+    return [*parts, {"uid": "asc"}]
 
 
 def filter_query(filters: Filters | None, *extra: dict[str, Any]) -> dict[str, Any]:
@@ -181,6 +230,9 @@ def facet_aggregations(today: date) -> dict[str, Any]:
         "department": terms(f"{SEARCH}.departments"),
         "cpv_division": terms(f"{SEARCH}.cpv_division"),
         "reserved": terms(f"{SEARCH}.reserved"),
+        "social_clause": terms(f"{SEARCH}.social_clause"),
+        "status": terms("status"),
+        "audience": terms("audiences"),
         "deadline": {
             "date_range": {"field": f"{SEARCH}.deadline_at", "ranges": deadline_ranges(today)}
         },

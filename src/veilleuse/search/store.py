@@ -13,9 +13,10 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from veilleuse.core.models import Notice, NoticeKind, NoticeStatus, deadline_instant
+from veilleuse.core.normalise import fold
 
 
 class DuplicatePolicy(StrEnum):
@@ -27,7 +28,12 @@ class DuplicatePolicy(StrEnum):
 
 
 class Filters(BaseModel):
-    """The filter language shared by both stores; every field narrows the result (AND)."""
+    """The filter language shared by both stores; every field narrows the result (AND).
+
+    List fields match any of their values (OR within a field). Text-like filters (`buyer`) are
+    folded: case and accents never matter. A filter on a value a notice does not have (an
+    amount, a publication date) leaves that notice out.
+    """
 
     kinds: list[NoticeKind] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
@@ -38,12 +44,116 @@ class Filters(BaseModel):
     reserved: bool | None = None
     statuses: list[NoticeStatus] = Field(default_factory=list)
     uids: list[str] = Field(default_factory=list)
+    buyer: str | None = Field(
+        None, description="Text contained in the buyer's (or funder's) name, folded"
+    )
+    amount_min: float | None = Field(
+        None, ge=0, description="Least estimated value in euros (see `estimated_amount_eur`)"
+    )
+    amount_max: float | None = Field(None, ge=0, description="Greatest estimated value in euros")
+    published_from: date | None = Field(None, description="Published on or after this day")
+    published_to: date | None = Field(None, description="Published on or before this day")
+    social_clause: bool | None = None
+    audiences: list[str] = Field(
+        default_factory=list, description="Funding calls' audiences, e.g. 'associations'"
+    )
+    updated_since: datetime | None = Field(
+        None,
+        description=(
+            "Notices whose stored content was created or changed at or after this instant "
+            "(inclusive: a client resuming from the last instant it saw gets that instant's "
+            "notices again rather than losing the rest of a batch written at the same time)"
+        ),
+    )
+    first_seen_from: datetime | None = Field(
+        None, description="Notices first stored at or after this instant (alerts)"
+    )
+
+    @field_validator("buyer")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return (value.strip() or None) if value is not None else None
+
+    @field_validator("updated_since", "first_seen_from")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        """A naive instant is taken as UTC (comparisons need an offset)."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
     def is_empty(self) -> bool:
         return not any(getattr(self, name) not in (None, []) for name in type(self).model_fields)
 
 
-FACET_FIELDS = ("source", "kind", "department", "cpv_division", "reserved", "deadline")
+class SortKey(StrEnum):
+    """How results are ordered. Without words, `relevance` means the default listing order."""
+
+    RELEVANCE = "relevance"  # best score first (text, vector or fused)
+    DEADLINE = "deadline"  # soonest first, then most recently published
+    PUBLISHED = "published"  # oldest publication first (descending: newest first)
+    UPDATED = "updated"  # least recently created/changed first (descending: latest first)
+
+
+class Sort(BaseModel):
+    """A sort key and its direction; notices without the value always come last.
+
+    Ties are broken the same way in both stores: deadline → published (newest first) → uid;
+    published → deadline (soonest first) → uid; updated → uid; relevance → uid.
+    """
+
+    key: SortKey = SortKey.RELEVANCE
+    descending: bool = False
+
+
+#: the order of a listing (no words): deadline soonest first, then published newest first
+DEFAULT_LISTING_SORT = Sort(key=SortKey.DEADLINE)
+
+
+def effective_sort(sort: Sort | None, has_words: bool) -> Sort:
+    """The sort a store applies: relevance with words unless asked otherwise, and the default
+    listing order without words (there is no relevance without words)."""
+    if sort is None or sort.key is SortKey.RELEVANCE:
+        return Sort(key=SortKey.RELEVANCE) if has_words else DEFAULT_LISTING_SORT
+    return sort
+
+
+def buyer_key(text: str | None) -> str:
+    """The folded, space-collapsed form buyer names are stored and searched in (both stores)."""
+    return " ".join(fold(text or "").split())
+
+
+def estimated_amount_eur(notice: Notice) -> float | None:
+    """The estimated value the amount filters use: the notice's own when given in euros, else
+    the sum of its lots' values in euros when any lot has one; None otherwise."""
+    value = notice.estimated_value
+    if value is not None and value.currency.upper() == "EUR":
+        return value.amount
+    lots = [
+        lot.estimated_value.amount
+        for lot in notice.lots
+        if lot.estimated_value is not None and lot.estimated_value.currency.upper() == "EUR"
+    ]
+    return sum(lots) if lots else None
+
+
+def flag_label(value: bool | None) -> str:
+    """Facet bucket of a three-valued flag (reserved, social clause)."""
+    return "unknown" if value is None else ("true" if value else "false")
+
+
+#: the facets every store counts, each a mapping value → number of notices
+FACET_FIELDS = (
+    "source",
+    "kind",
+    "department",
+    "cpv_division",
+    "reserved",
+    "social_clause",
+    "status",
+    "deadline",
+    "audience",
+)
 
 
 @dataclass
@@ -51,6 +161,8 @@ class Hit:
     notice: Notice
     score: float
     highlights: list[str] = field(default_factory=list)
+    #: when the stored content was created or last changed (the `updated` sort and changes feed)
+    updated_at: datetime | None = None
 
 
 @dataclass
@@ -115,12 +227,29 @@ class NoticeStore(Protocol):
     def get_vectors(self, uids: Sequence[str]) -> dict[str, np.ndarray]: ...
 
     def search_text(
-        self, query: str, filters: Filters | None = None, limit: int = 20, offset: int = 0
-    ) -> SearchResult: ...
+        self,
+        query: str,
+        filters: Filters | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        sort: Sort | None = None,
+    ) -> SearchResult:
+        """Notices with every word (or, when none has them all, any word), BM25-ranked unless
+        `sort` says otherwise, with highlights. Without words: every notice matching the
+        filters in `sort` order (default `DEFAULT_LISTING_SORT`), with the exact total."""
+        ...
 
     def search_vector(
-        self, vector: np.ndarray, filters: Filters | None = None, limit: int = 20
-    ) -> SearchResult: ...
+        self,
+        vector: np.ndarray,
+        filters: Filters | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        sort: Sort | None = None,
+    ) -> SearchResult:
+        """Nearest notices by cosine. A non-relevance `sort` orders the `candidate_depth`
+        nearest ones (a listing of every notice with a vector would ignore the query)."""
+        ...
 
     def search_hybrid(
         self,
@@ -128,8 +257,12 @@ class NoticeStore(Protocol):
         vector: np.ndarray,
         filters: Filters | None = None,
         limit: int = 20,
+        offset: int = 0,
+        sort: Sort | None = None,
     ) -> SearchResult:
-        """Reciprocal rank fusion of text and vector rankings (k=60)."""
+        """Reciprocal rank fusion of text and vector rankings (k=60), each `candidate_depth`
+        deep; a non-relevance `sort` orders the fused candidates. Highlights come from the
+        text side."""
         ...
 
     def facets(
@@ -140,6 +273,55 @@ class NoticeStore(Protocol):
 
 
 RRF_K = 60
+MIN_DEPTH = 100  # candidates per ranking fused by hybrid search (and re-sorted by a sort)
+MAX_WINDOW = 10_000  # deepest result either store serves (Elasticsearch's max_result_window)
+
+
+def candidate_depth(limit: int, offset: int = 0) -> int:
+    """How deep the text and vector rankings go for fusion or re-sorting: deep enough that the
+    first pages do not change when one pages through them, never past `MAX_WINDOW`."""
+    return min(MAX_WINDOW, max(MIN_DEPTH, 2 * (offset + limit)))
+
+
+def _key_part(value: float | None, descending: bool) -> tuple[int, float]:
+    """Missing values last in both directions."""
+    if value is None:
+        return (1, 0.0)
+    return (0, -value if descending else value)
+
+
+def sort_hits(hits: Sequence[Hit], sort: Sort) -> list[Hit]:
+    """Order hits by `sort` exactly as the stores order rows (see `Sort` for the ties)."""
+
+    def key(hit: Hit) -> tuple[object, ...]:
+        notice = hit.notice
+        instant = deadline_instant(notice.deadline)
+        deadline = instant.timestamp() if instant else None
+        published = float(notice.published.toordinal()) if notice.published else None
+        updated = hit.updated_at.timestamp() if hit.updated_at else None
+        if sort.key is SortKey.DEADLINE:
+            return (
+                _key_part(deadline, sort.descending),
+                _key_part(published, True),
+                notice.uid,
+            )
+        if sort.key is SortKey.PUBLISHED:
+            return (
+                _key_part(published, sort.descending),
+                _key_part(deadline, False),
+                notice.uid,
+            )
+        if sort.key is SortKey.UPDATED:
+            return (_key_part(updated, sort.descending), notice.uid)
+        return (-hit.score, notice.uid)
+
+    return sorted(hits, key=key)
+
+
+def page_hits(hits: Sequence[Hit], sort: Sort, limit: int, offset: int) -> list[Hit]:
+    """One page of relevance-ranked candidates, re-ordered first when the sort is not relevance."""
+    ordered = list(hits) if sort.key is SortKey.RELEVANCE else sort_hits(hits, sort)
+    return ordered[offset : offset + limit]
 
 
 def deadline_bounds(filters: Filters) -> tuple[datetime | None, datetime | None]:
