@@ -97,6 +97,7 @@ def build_actor(
     return actor, problems
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PYDANTIC_FR = {
     "extra_forbidden": "champ inconnu",
     "missing": "obligatoire",
@@ -139,26 +140,29 @@ def _build(
             problem("siret", f"{item['siret']!r} n'est pas un SIRET à 14 chiffres")
         item["siret"] = value
     cpv_field = "cpv_interests" if "cpv_interests" in item else "cpv"
+    given = cpv_field in item  # an absent field stays absent (an update keeps the stored one)
     interests = _cpv_interests(item.pop("cpv", None), item.pop("cpv_interests", None))
     if isinstance(interests, str):
         problem(cpv_field, interests)
-    else:
+    elif given:
         item["cpv_interests"] = interests
     _territory(item, problem)
     _capacity(item, problem)
     contact = {k: item.pop(k) for k in ("email", "phone", "contact_name") if k in item}
     if contact:
-        email = str(contact.get("email") or "")
-        if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-            problem("email", f"{email!r} n'est pas une adresse e-mail")
         item.setdefault("contacts", []).insert(
             0,
             {
                 "name": contact.get("contact_name"),
-                "email": email or None,
+                "email": str(contact.get("email") or "") or None,
                 "phone": str(contact["phone"]) if contact.get("phone") else None,
             },
         )
+    for index, entry in enumerate(item.get("contacts") or []):
+        email = str(entry.get("email") or "") if isinstance(entry, Mapping) else ""
+        if email and not _EMAIL.fullmatch(email):
+            name = "email" if contact and index == 0 else f"contacts.{index}.email"
+            problem(name, f"{email!r} n'est pas une adresse e-mail")
     if len(problems) > before:
         return None
     try:
@@ -222,7 +226,8 @@ def _territory(item: dict[str, Any], problem: Any) -> None:
             problem("departments", f"{dep!r} n'est pas un code de département")
         else:
             normalised.append(code)
-    territory["departments"] = list(dict.fromkeys(normalised))
+    if "departments" in territory:  # absent stays absent (an update keeps the stored ones)
+        territory["departments"] = list(dict.fromkeys(normalised))
     for key, low, high in (("latitude", -90, 90), ("longitude", -180, 180), ("radius_km", 0, 2000)):
         if territory.get(key) in (None, ""):
             territory.pop(key, None)
