@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -116,4 +116,19 @@ def all_source_states(records: Records) -> dict[str, dict[str, Any]]:
                 "last_modified": row.last_modified,
             }
             for row in s.scalars(select(SourceStateRow))
+        }
+
+
+def last_complete_runs(records: Records) -> dict[str, datetime]:
+    """When each source last finished a COMPLETE run (sources never complete are absent)."""
+    query = (
+        select(SourceRunRow.source, func.max(SourceRunRow.finished_at))
+        .where(SourceRunRow.status == "COMPLETE")
+        .group_by(SourceRunRow.source)
+    )
+    with records.session() as s:
+        return {
+            source: at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite drops the offset
+            for source, at in s.execute(query)
+            if at is not None
         }
