@@ -51,6 +51,7 @@ NAMES = {
 
 
 def reasons(*texts: str) -> list[Reason]:
+    """Reasons as stored before they were data (their sentence in `text`): still shown."""
     return [Reason(code=f"r{i}", text=t, weight=10 - i) for i, t in enumerate(texts)]
 
 
@@ -235,6 +236,36 @@ def test_top_three_reasons_only() -> None:
         assert "Lot 2 réservé aux structures d" in text
         assert "Dans votre territoire (44)" in text
         assert "Montant compatible" not in text
+
+
+def test_reasons_stored_as_data_are_worded_at_display_time() -> None:
+    digest = sample_digest()
+    line = digest.lines[0]
+    line.match = line.match.model_copy(
+        update={
+            "reasons": [
+                Reason(code="reserved", params={"case": "eligible", "kind": "insertion"}, weight=9),
+                Reason(code="not-yet-known", params={"x": 1}, weight=8),  # skipped, not blank
+                Reason(
+                    code="lot",
+                    params={"activity": None, "lots": [{"id": "2", "title": "Vitres & portes"}]},
+                    weight=7,
+                ),
+                Reason(code="territory", params={"case": "department", "department": "44"}),
+                Reason(code="deadline", params={"deadline": "2026-12-12T11:00:00+00:00"}),
+            ]
+        }
+    )
+    rendered = render_digest(digest)
+    assert (
+        '<li style="margin:0 0 2px 0;">Marché réservé aux structures d&#39;insertion par '
+        "l&#39;activité économique : vous êtes éligible</li>"
+    ) in rendered.html
+    assert "Vos activités correspondent au lot 2 « Vitres &amp; portes »" in rendered.html
+    assert "   - Vos activités correspondent au lot 2 « Vitres & portes »\n" in rendered.text
+    for body in (rendered.html, rendered.text):
+        assert "Dans votre département (Loire-Atlantique)" in body
+        assert "Date limite : 12 décembre" not in body  # fourth: only three are shown
 
 
 def test_untrusted_notice_text_is_escaped() -> None:

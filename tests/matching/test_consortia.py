@@ -30,6 +30,7 @@ from veilleuse.matching.consortia import (
 from veilleuse.matching.lexical import Lexicon, notice_words
 from veilleuse.matching.lots import lot_fits
 from veilleuse.matching.matching import match, prepare_inputs
+from veilleuse.matching.reasons import reason_text
 
 TODAY = date(2026, 11, 23)
 WEIGHTS = MatchingSettings()
@@ -128,7 +129,7 @@ def test_a_team_beats_the_best_single_actor_on_a_three_lot_tender() -> None:
     }
     assert suggestion.best_single_actor in {"jardins", "proprete", "cuisine"}
     assert 0 < suggestion.best_single_score < suggestion.score <= 100
-    texts = [r.text for r in suggestion.reasons]
+    texts = [reason_text(r) for r in suggestion.reasons]
     assert "L'équipe couvre 3 lots sur 3 (100 % du montant estimé)" in texts
     assert any(t.startswith("Seul, le meilleur candidat (") and "1 lot sur 3" in t for t in texts)
     assert "Membres proches les uns des autres : Nord, Pas-de-Calais" in texts
@@ -144,7 +145,7 @@ def test_lead_carries_the_largest_share_of_value() -> None:
     assert suggestion.lead == "cuisine"
     assert suggestion.members[0] == "cuisine"
     assert "Mandataire proposé : Cuisine (porte 1 lot(s), 30 salariés)" in [
-        r.text for r in suggestion.reasons
+        reason_text(r) for r in suggestion.reasons
     ]
     swapped, _, _ = plan([GREEN, CLEAN, FOOD], three_lots((100_000, 400_000, 300_000)))
     assert swapped is not None and swapped.lead == "proprete"
@@ -158,7 +159,7 @@ def test_lead_falls_back_on_capacity_when_values_are_unknown() -> None:
     suggestion, _, _ = plan([GREEN, CLEAN, FOOD], notice)
     assert suggestion is not None
     assert suggestion.lead == "proprete"  # largest turnover, each member carrying one lot
-    assert "L'équipe couvre 3 lots sur 3" in [r.text for r in suggestion.reasons]
+    assert "L'équipe couvre 3 lots sur 3" in [reason_text(r) for r in suggestion.reasons]
 
 
 def test_no_team_when_one_actor_covers_everything() -> None:

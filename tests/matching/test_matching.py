@@ -42,6 +42,7 @@ from veilleuse.matching.matching import (
     match,
     prepare_inputs,
 )
+from veilleuse.matching.reasons import reason_text
 from veilleuse.matching.territory import territory_fit, territory_matrix
 
 TODAY = date(2026, 11, 23)
@@ -142,14 +143,22 @@ def test_each_actor_gets_its_own_notice_with_a_score_in_range() -> None:
 
 def test_reasons_are_french_sentences_naming_activity_cpv_and_place() -> None:
     m = by_pair(run([GREEN], [N_GREEN]))[("jardins-du-nord", "boamp:1")]
-    texts = [r.text for r in m.reasons]
+    texts = [reason_text(r) for r in m.reasons]
     assert m.components["cpv"] == 1.0
     assert m.components["territory"] == 1.0
     assert "Code CPV de vos activités : 77310000 Réalisation et entretien d'espaces verts" in texts
     assert "Dans votre département (Nord)" in texts
     assert any(t.startswith("Votre activité « entretien d'espaces verts") for t in texts)
     assert any(t.startswith("Mots en commun avec votre profil : ") for t in texts)
-    assert texts[-1] == "Date limite : 15 décembre 2026 à 12 h 00"
+    # SOON is 12:00 UTC: shown in Paris time, as in the digest's deadline line
+    assert texts[-1] == "Date limite : 15 décembre 2026 à 13\u00a0h\u00a000"
+    assert m.reasons[-1].params == {"deadline": "2026-12-15T12:00:00+00:00"}
+    cpv = next(r for r in m.reasons if r.code == "cpv")
+    assert cpv.params == {"code": "77310000", "closeness": 1.0}
+    assert next(r for r in m.reasons if r.code == "territory").params == {
+        "case": "department",
+        "department": "59",
+    }
     weights = [r.weight for r in m.reasons if r.weight]
     assert weights == sorted(weights, reverse=True)
 
@@ -175,7 +184,7 @@ def test_reserved_bonus_only_for_eligible_families() -> None:
     assert m.components["reserved"] == 1.0
     assert (
         "Marché réservé aux structures d'insertion par l'activité économique : vous êtes éligible"
-        in [r.text for r in m.reasons]
+        in [reason_text(r) for r in m.reasons]
     )
     # an association cannot answer a contract reserved to SIAE: no match at all
     assert ("asso-verte", "boamp:1") not in found
@@ -208,7 +217,7 @@ def test_social_clause_favours_insertion_structures() -> None:
     assert aci.components["reserved"] == 0.6
     assert asso.components["reserved"] == 0.3
     assert "Clause sociale d'insertion : un atout pour votre structure" in [
-        r.text for r in aci.reasons
+        reason_text(r) for r in aci.reasons
     ]
 
 
@@ -298,14 +307,14 @@ def test_multi_lot_match_names_the_fitting_lot() -> None:
     green = found[("jardins-du-nord", "ted:7")]
     assert green.lot_ids == ["LOT-0002"]
     assert any(
-        r.text.startswith("Votre activité « ")
-        and r.text.endswith("» correspond au lot 2 « Tonte et débroussaillage »")
+        reason_text(r).startswith("Votre activité « ")
+        and reason_text(r).endswith("» correspond au lot 2 « Tonte et débroussaillage »")
         for r in green.reasons
     )
     clean = found[("proprete-62", "ted:7")]
     assert clean.lot_ids == ["LOT-0001"]
     assert clean.components["territory"] == 0.6  # Pas-de-Calais borders Nord
-    assert "Département voisin du vôtre (Nord)" in [r.text for r in clean.reasons]
+    assert "Département voisin du vôtre (Nord)" in [reason_text(r) for r in clean.reasons]
 
 
 def test_a_lot_reserved_to_others_is_not_offered() -> None:
@@ -357,11 +366,11 @@ def test_funding_calls_are_matched_on_audiences() -> None:
     m = found[("cuisine-solidaire", "aides-territoires:5")]
     assert m.components["audience"] == 1.0
     assert "cpv" not in [r.code for r in m.reasons]
-    assert "Appel ouvert aux associations : c'est votre cas" in [r.text for r in m.reasons]
+    assert "Appel ouvert aux associations : c'est votre cas" in [reason_text(r) for r in m.reasons]
     assert ("scop-repas", "aides-territoires:5") not in found
     companies = by_pair(run([scop], [_call(["companies"], ["13"])]))
     assert "Appel ouvert aux entreprises : c'est votre cas" in [
-        r.text for r in companies[("scop-repas", "aides-territoires:5")].reasons
+        reason_text(r) for r in companies[("scop-repas", "aides-territoires:5")].reasons
     ]
 
 
@@ -486,7 +495,7 @@ def test_lots_met_by_the_same_activity_share_one_sentence() -> None:
     )
     [m] = run([towing], [tender])
     assert sorted(m.lot_ids) == ["1", "2"]
-    lot_reasons = [r.text for r in m.reasons if r.code == "lot"]
+    lot_reasons = [reason_text(r) for r in m.reasons if r.code == "lot"]
     assert len(lot_reasons) == 1
     assert re.fullmatch(
         r"Votre activité « .+ » correspond aux lots [12] « Remorquage des .+ » et [12] « Remorquage des .+ »",
@@ -528,4 +537,4 @@ def test_a_reserved_lot_does_not_exclude_an_actor_from_the_other_lots() -> None:
     inputs = prepare_inputs([actor], [notice], embedder)
     (found,) = match(inputs, MatchingSettings(min_score=0), today=date(2026, 1, 1))
     assert found.lot_ids == ["1"]
-    assert not any("vous êtes éligible" in r.text for r in found.reasons)
+    assert not any("vous êtes éligible" in reason_text(r) for r in found.reasons)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+# re-exported for the stores, which import it from here; the rule lives in core.deadlines
+from veilleuse.core.deadlines import deadline_instant as deadline_instant
 
 
 def _date_or_datetime(value: Any) -> Any:
@@ -43,15 +46,6 @@ DateOrDateTime = Annotated[
     BeforeValidator(_date_or_datetime),
     PlainSerializer(lambda v: v.isoformat() if v is not None else None, return_type=str | None),
 ]
-
-
-def deadline_instant(value: date | datetime | None) -> datetime | None:
-    """An aware instant for comparisons: a bare date counts as the end of that day in UTC."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value
-    return datetime(value.year, value.month, value.day, 23, 59, 59, tzinfo=UTC)
 
 
 class NoticeKind(StrEnum):
@@ -304,11 +298,22 @@ class Actor(_Model):
 
 
 class Reason(_Model):
-    """One French sentence that explains part of a score, with the part it weighed."""
+    """Why part of a score (or of a grouped bid) holds, as data: a code and its parameters.
+
+    The French sentence is written at display time by `matching.reasons.reason_text`, so a
+    stored match carries no frozen prose, e.g. `Reason(code="cpv", params={"code": "90911000",
+    "closeness": 0.8}, weight=12.5)`. `weight` is the part of the score it explains.
+    """
 
     code: str
-    text: str
+    params: dict[str, Any] = Field(default_factory=dict)
     weight: float = 0.0
+    text: str | None = Field(
+        default=None,
+        exclude=True,
+        description="Prose stored by versions before reasons were data: read and shown as "
+        "given, never written",
+    )
 
 
 class Match(_Model):

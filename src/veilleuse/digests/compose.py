@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 
+from veilleuse.core.deadlines import (
+    calendar_day,
+    deadline_instant,
+    effective_deadline,
+    is_past,
+    start_of_day,
+)
 from veilleuse.core.models import (
     Actor,
     GroupedBidSuggestion,
@@ -18,7 +25,6 @@ from veilleuse.core.models import (
     Match,
     Notice,
     NoticeStatus,
-    deadline_instant,
 )
 from veilleuse.core.normalise import fold
 
@@ -35,7 +41,7 @@ class DigestLine:
 
     def deadline(self) -> date | datetime | None:
         """The notice deadline, else the earliest deadline of the matching lots."""
-        return _effective_deadline(self.notice, self.lots)
+        return effective_deadline(self.notice, self.lots)
 
 
 @dataclass
@@ -84,8 +90,9 @@ def compose_digest(
 ) -> Digest:
     """Select, deduplicate, sort and cap the actor's matches into a digest (possibly empty).
 
-    `today` is the instant deadlines are compared with (a date means its start, UTC); it
-    defaults to now. `teams` is keyed by notice uid; a team the actor is not part of is ignored.
+    `today` is the instant deadlines are compared with (`core.deadlines.is_past`; a date means
+    its start, Paris time); it defaults to now. `teams` is keyed by notice uid; a team the actor
+    is not part of is ignored.
     """
     now = _as_instant(today)
     digest = Digest(
@@ -96,7 +103,7 @@ def compose_digest(
         degraded_sources=list(degraded_sources),
         territory_name=territory_name,
         digest_id=digest_id_for(actor.id, period_end),
-        today=now.date() if today is not None else None,
+        today=calendar_day(now) if today is not None else None,
     )
     if not actor.digest.enabled:
         return digest
@@ -111,8 +118,7 @@ def compose_digest(
         ordered += [i for i in match.lot_ids if i not in ordered]
         if ordered != match.lot_ids:
             match = match.model_copy(update={"lot_ids": ordered})
-        deadline = deadline_instant(_effective_deadline(notice, lots))
-        if deadline is not None and deadline < now:
+        if is_past(effective_deadline(notice, lots), now):
             continue
         team = teams.get(notice.uid)
         if team is not None and actor.id not in team.members:
@@ -150,7 +156,7 @@ def _as_instant(today: date | datetime | None) -> datetime:
         if today.tzinfo is None:
             raise ValueError("compose_digest(today=...) needs a timezone-aware datetime")
         return today
-    return datetime.combine(today, time(0, 0), tzinfo=UTC)
+    return start_of_day(today)
 
 
 def _identity(notice: Notice) -> set[str]:
@@ -183,21 +189,6 @@ def _merge_by_notice(matches: Iterable[Match]) -> list[Match]:
 def _matching_lots(notice: Notice, lot_ids: list[str]) -> list[Lot]:
     wanted = set(lot_ids)
     return [lot for lot in notice.lots if lot.id in wanted]
-
-
-def _effective_deadline(notice: Notice, lots: list[Lot]) -> date | datetime | None:
-    if notice.deadline is not None:
-        return notice.deadline
-    earliest: tuple[datetime, date | datetime] | None = None
-    for lot in lots:
-        instant = deadline_instant(lot.deadline)
-        if (
-            lot.deadline is not None
-            and instant is not None
-            and (earliest is None or instant < earliest[0])
-        ):
-            earliest = (instant, lot.deadline)
-    return earliest[1] if earliest else None
 
 
 def _sort_key(line: DigestLine) -> tuple[float, float, str]:

@@ -1,9 +1,9 @@
 """Render a digest as a French e-mail: subject, phone-friendly HTML and plain text.
 
-All wording and formatting (dates, amounts, lots, teams) is decided here in Python, without the
-system locale, so that both templates only lay out ready-made French strings and show exactly
-the same facts. Notice text is untrusted: the HTML template is autoescaped and only http(s)
-links are kept.
+All wording and formatting is decided in Python, without the system locale, so that both
+templates only lay out ready-made French strings and show exactly the same facts: dates and
+deadlines by `core.deadlines`, match reasons by `matching.reasons`, amounts, lots and teams here.
+Notice text is untrusted: the HTML template is autoescaped and only http(s) links are kept.
 """
 
 from __future__ import annotations
@@ -17,26 +17,11 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from veilleuse.core.deadlines import NBSP, calendar_day, format_date_fr, format_deadline_fr
 from veilleuse.core.geo import department_name
-from veilleuse.core.models import Money, NoticeKind, ReservedKind, deadline_instant
-from veilleuse.core.normalise import PARIS
+from veilleuse.core.models import Money, NoticeKind, ReservedKind
 from veilleuse.digests.compose import Digest, DigestLine
-
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-NBSP = "\u00a0"  # keeps "1 250 000 €" and "12 h 00" on one line
+from veilleuse.matching.reasons import reason_text
 
 KIND_LABELS = {
     NoticeKind.TENDER: "Appel d'offres",
@@ -99,37 +84,17 @@ class LineView:
 # --------------------------------------------------------------------------- French formatting
 
 
-def format_date_fr(day: date) -> str:
-    """'1er décembre 2026', '23 novembre 2026' — no locale needed."""
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {MONTHS[day.month - 1]} {day.year}"
-
-
 def format_amount_fr(amount: float, currency: str = "EUR") -> str:
     """'1 250 000 €': whole units, non-breaking spaces between thousands and before the unit."""
     grouped = f"{round(amount):,}".replace(",", NBSP)
     return f"{grouped}{NBSP}{CURRENCY_SYMBOLS.get(currency, currency)}"
 
 
-def format_deadline_fr(value: date | datetime | None) -> str:
-    """'avant le 12 décembre 2026 à 12 h 00' (Paris time), or the day alone when no time is given."""
-    if value is None:
-        return "date limite non précisée"
-    if isinstance(value, datetime):
-        local = value.astimezone(PARIS)
-        return (
-            f"avant le {format_date_fr(local.date())} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
-        )
-    return f"au plus tard le {format_date_fr(value)}"
-
-
 def days_left_fr(value: date | datetime | None, today: date) -> str | None:
     """'19 jours restants', counted in Paris calendar days from `today`."""
-    instant = deadline_instant(value)
-    if value is None or instant is None:
+    if value is None:
         return None
-    day = value.astimezone(PARIS).date() if isinstance(value, datetime) else value
-    days = (day - today).days
+    days = (calendar_day(value) - today).days
     if days < 0:
         return "délai dépassé"
     if days == 0:
@@ -261,7 +226,8 @@ def _team(line: DigestLine, actor_id: str) -> str | None:
 def line_view(number: int, line: DigestLine, actor_id: str, today: date) -> LineView:
     notice = line.notice
     deadline = line.deadline()
-    reasons = sorted(line.match.reasons, key=lambda r: -r.weight)[:3]
+    ranked = sorted(line.match.reasons, key=lambda r: -r.weight)
+    reasons = [text for text in (_one_line(reason_text(r)) for r in ranked) if text][:3]
     lots_heading, lots_titles = _lots(line)
     return LineView(
         number=number,
@@ -278,7 +244,7 @@ def line_view(number: int, line: DigestLine, actor_id: str, today: date) -> Line
         social_clause=bool(notice.social_clause or any(lot.social_clause for lot in line.lots)),
         lots_heading=lots_heading,
         lots_titles=lots_titles,
-        reasons=[_one_line(r.text) for r in reasons],
+        reasons=reasons,
         team=_team(line, actor_id),
         score=round(line.match.score),
     )

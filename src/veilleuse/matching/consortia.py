@@ -37,6 +37,7 @@ from veilleuse.matching.explain import FAMILY_LABELS, activity_phrase
 from veilleuse.matching.lexical import Lexicon, notice_words, stems
 from veilleuse.matching.lots import lot_fits
 from veilleuse.matching.matching import MatchInputs
+from veilleuse.matching.reasons import place_label
 from veilleuse.matching.territory import territory_fit
 
 COVER_MIN = 0.4  # lot fit from which an actor is said to cover a lot
@@ -251,32 +252,20 @@ def _suggestion(
                     why=why,
                 )
             )
-    reasons = [_coverage_reason(team, units, values, "L'équipe couvre")]
+    reasons = [_coverage_reason(team, units)]
     if single is not None:
-        name = actors[single.members[0]].name
-        reasons.append(
-            _coverage_reason(single, units, values, f"Seul, le meilleur candidat ({name}) couvre")
-        )
+        reasons.append(_coverage_reason(single, units, actors[single.members[0]]))
     carried = sum(1 for c in team.assignments.values() if c[0] == lead)
     lead_actor = actors[lead]
-    size = f", {lead_actor.capacity.staff} salariés" if lead_actor.capacity.staff else ""
-    reasons.append(
-        Reason(
-            code="lead",
-            text=f"Mandataire proposé : {lead_actor.name} (porte {carried} lot(s){size})",
-        )
-    )
-    places = ", ".join(dict.fromkeys(_place(actors[m]) for m in team.members))
-    reasons.append(
-        Reason(
-            code="proximity",
-            text=(
-                f"Membres proches les uns des autres : {places}"
-                if team.close
-                else f"Membres sur plusieurs territoires : {places}"
-            ),
-        )
-    )
+    lead_params = {
+        "actor_id": lead,
+        "name": lead_actor.name,
+        "lots": carried,
+        "staff": lead_actor.capacity.staff,
+    }
+    reasons.append(Reason(code="lead", params=lead_params))
+    places = [_whereabouts(actors[m]) for m in team.members]
+    reasons.append(Reason(code="proximity", params={"close": team.close, "places": places}))
     members = [lead, *(m for m in team.members if m != lead)]
     return GroupedBidSuggestion(
         notice_uid=notice.uid,
@@ -291,21 +280,26 @@ def _suggestion(
     )
 
 
-def _coverage_reason(
-    team: _Team, units: Sequence[Lot], values: dict[str, float], lead_in: str
-) -> Reason:
-    count = len(team.assignments)
-    text = f"{lead_in} {count} lot{'s' if count > 1 else ''} sur {len(units)}"
-    if any(u.estimated_value for u in units):
-        text += f" ({team.coverage * 100:.0f} % du montant estimé)"
-    return Reason(code="coverage", text=text, weight=round(100 * team.coverage, 1))
+def _coverage_reason(team: _Team, units: Sequence[Lot], alone: Actor | None = None) -> Reason:
+    """How many units the team (or, with `alone`, that best single actor) covers."""
+    valued = any(u.estimated_value for u in units)
+    params: dict[str, object] = {
+        "covered": len(team.assignments),
+        "units": len(units),
+        "share": team.coverage if valued else None,
+    }
+    if alone is not None:
+        params |= {"actor_id": alone.id, "name": alone.name}
+    return Reason(code="coverage", params=params, weight=round(100 * team.coverage, 1))
+
+
+def _whereabouts(actor: Actor) -> dict[str, str | None]:
+    deps = actor.territory.departments
+    return {"department": deps[0] if deps else None, "commune": actor.territory.commune}
 
 
 def _place(actor: Actor) -> str:
-    deps = actor.territory.departments
-    if not deps:
-        return actor.territory.commune or "territoire non renseigné"
-    return geo.department_name(deps[0]) or deps[0]
+    return place_label(**_whereabouts(actor))
 
 
 # --------------------------------------------------------------------------- funding calls

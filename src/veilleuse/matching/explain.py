@@ -1,7 +1,8 @@
-"""French explanations and eligibility rules of a match: what a small association reads and trusts.
+"""Eligibility rules of a match and the reasons behind its score, as data.
 
 Eligibility (a reservation or a funding call's audiences the actor can answer) is decided here
-with the sentence that says why, so the rule and its wording cannot drift apart.
+together with the reason that says why, so the rule and its reason cannot drift apart. Reasons
+are codes with parameters; `matching.reasons.reason_text` words them in French at display time.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence, Set
 from datetime import date, datetime
+from typing import Any
 
+from veilleuse.core import geo
 from veilleuse.core.models import (
     SHELTERED_FAMILIES,
     SIAE_FAMILIES,
@@ -17,7 +20,6 @@ from veilleuse.core.models import (
     EssFamily,
     Lot,
     Notice,
-    NoticeKind,
     Reason,
     ReservedKind,
     eligible_reserved_kinds,
@@ -44,29 +46,13 @@ FAMILY_LABELS = {
 }
 
 
-def cpv_sentence(close: float, code: str) -> str:
-    """How close the notice's CPV code is to the actor's, in French."""
-    shown = cpvmod.cpv_display(code)
-    if close >= 1.0:
-        return f"Code CPV de vos activités : {shown}"
-    if close >= 0.6:
-        return f"Code CPV proche de vos activités : {shown}"
-    return f"Code CPV du même domaine que vos activités : {shown}"
-
-
-_RESERVED_PHRASE = {
-    ReservedKind.SHELTERED_WORKSHOP: "aux ESAT, entreprises adaptées et structures d'insertion",
-    ReservedKind.INSERTION: "aux structures d'insertion par l'activité économique",
-    ReservedKind.ESS: "aux entreprises de l'économie sociale et solidaire",
-    ReservedKind.PUBLIC_SERVICE_MISSION: "aux organismes à mission de service public",
-}
 _INSERTION_FAMILIES = SIAE_FAMILIES | SHELTERED_FAMILIES | {EssFamily.GEIQ}
 
 
 def reservation_fit(
     actor: Actor, reserved: bool | None, kinds: Sequence[ReservedKind], social_clause: bool | None
-) -> tuple[float | None, str | None]:
-    """(component, sentence); None when the reservation excludes the actor.
+) -> tuple[float | None, dict[str, Any] | None]:
+    """(component, reason params); None when the reservation excludes the actor.
 
     A reservation to public-service-mission organisations (art. 77) is left for the actor to
     check rather than excluded: many ESS organisations qualify and the family does not tell.
@@ -76,17 +62,16 @@ def reservation_fit(
         eligible = eligible_reserved_kinds(actor.family)
         fitting = [k for k in kinds if k in eligible]
         if fitting:
-            return 1.0, f"Marché réservé {_RESERVED_PHRASE[fitting[0]]} : vous êtes éligible"
+            return 1.0, {"case": "eligible", "kind": fitting[0].value}
         if ReservedKind.PUBLIC_SERVICE_MISSION in kinds:
-            phrase = _RESERVED_PHRASE[ReservedKind.PUBLIC_SERVICE_MISSION]
-            return 0.5, f"Marché réservé {phrase} : vérifiez votre éligibilité"
+            return 0.5, {"case": "check", "kind": ReservedKind.PUBLIC_SERVICE_MISSION.value}
         return None, None
     if reserved:
-        return 0.5, "Marché réservé : vérifiez à qui il est ouvert"
+        return 0.5, {"case": "unspecified"}
     if social_clause:
         if actor.family in _INSERTION_FAMILIES:
-            return 0.6, "Clause sociale d'insertion : un atout pour votre structure"
-        return 0.3, "Clause sociale : votre projet social est un atout"
+            return 0.6, {"case": "insertion_clause"}
+        return 0.3, {"case": "social_clause"}
     return 0.0, None
 
 
@@ -100,11 +85,13 @@ _AUDIENCE_OF_FAMILY: dict[EssFamily, set[str]] = {
 }
 _COMPANY_WORDS = {"companies", "entreprises", "private_sector"}
 _ESS_WORDS = {"ess", "economie-sociale-et-solidaire", "esus", "structures-de-l-ess"}
-_AUDIENCE_LABEL = {"associations": "associations", "companies": "entreprises"}
 
 
-def audience_fit(actor: Actor, audiences: Sequence[str]) -> tuple[float | None, str | None]:
-    """(component, sentence) for a funding call; None when its audiences leave the actor out."""
+def audience_fit(
+    actor: Actor, audiences: Sequence[str]
+) -> tuple[float | None, dict[str, Any] | None]:
+    """(component, reason params) for a funding call; None when its audiences leave the actor
+    out."""
     if not audiences:
         return 0.5, None
     accepted = set(_AUDIENCE_OF_FAMILY.get(actor.family, _COMPANY_WORDS)) | _ESS_WORDS
@@ -113,17 +100,11 @@ def audience_fit(actor: Actor, audiences: Sequence[str]) -> tuple[float | None, 
     for audience in audiences:
         key = fold(audience).strip()
         if key in accepted or key.replace(" ", "-") in accepted:
-            label = _AUDIENCE_LABEL.get(key, audience.lower())
-            return 1.0, f"Appel ouvert aux {label} : c'est votre cas"
+            return 1.0, {"audience": audience}
     return None, None
 
 
 # --------------------------------------------------------------------------- reasons
-
-
-def _lot_number(lot: Lot) -> str:
-    digits = re.findall(r"\d+", lot.id)
-    return str(int(digits[-1])) if digits else lot.id
 
 
 def activity_phrase(
@@ -153,7 +134,7 @@ def topic_reasons(
     actor: Actor, notice: Notice, lots: Sequence[LotFit], shared: Set[str], lexicon: Lexicon,
     points: float,
 ) -> list[Reason]:  # fmt: skip
-    """French sentences for the subject: which activity meets which lot, which words are shared."""
+    """Reasons for the subject: which activity meets which lot, which words are shared."""
     reasons: list[Reason] = []
     groups: dict[str | None, list[Lot]] = {}  # lots met by the same activity share a sentence
     for fit in lots[:3]:
@@ -164,53 +145,65 @@ def topic_reasons(
         groups.setdefault(activity, []).append(fit.lot)
     shown = list(groups.items())[:2]
     for activity, group in shown:
-        names = [
-            _lot_number(lot) + (f" « {_clip(lot.title)} »" if lot.title else "") for lot in group
-        ]
-        where = f"au lot {names[0]}" if len(names) == 1 else (
-            "aux lots " + ", ".join(names[:-1]) + " et " + names[-1])  # fmt: skip
-        text = f"Votre activité « {activity} » correspond {where}" if activity else (
-            f"Vos activités correspondent {where}")  # fmt: skip
-        reasons.append(Reason(code="lot", text=text, weight=points / len(shown)))
+        params = {
+            "activity": activity,
+            "lots": [{"id": lot.id, "title": lot.title} for lot in group],
+        }
+        reasons.append(Reason(code="lot", params=params, weight=points / len(shown)))
     if not lots:
         activity = activity_phrase(actor, stems(notice_words(notice)), lexicon)
-        what = "à cet appel" if notice.kind is NoticeKind.FUNDING_CALL else "à ce marché"
-        if activity:
-            text = f"Votre activité « {activity} » correspond {what}"
-            reasons.append(Reason(code="semantic", text=text, weight=points))
-        elif points >= 10:
-            text = f"Le sujet de {what[2:]} est proche de vos activités"
-            reasons.append(Reason(code="semantic", text=text, weight=points))
+        if activity or points >= 10:
+            params = {"activity": activity, "kind": notice.kind.value}
+            reasons.append(Reason(code="semantic", params=params, weight=points))
     surface = keywords(notice_words(notice))
-    ranked = sorted(shared, key=lambda s: -lexicon.weights.get(s, lexicon.default))
+    # rarest first; ties by stem, so the order does not follow the process's string hash seed
+    ranked = sorted(shared, key=lambda s: (-lexicon.weights.get(s, lexicon.default), s))
     words = [surface[s] for s in ranked if s in surface][:5]
     if words:
-        reasons.append(
-            Reason(
-                code="lexical",
-                text="Mots en commun avec votre profil : " + ", ".join(words),
-                weight=0.0,
-            )
-        )
+        reasons.append(Reason(code="lexical", params={"words": words}))
     return reasons
 
 
-def _clip(text: str, size: int = 80) -> str:
-    return text if len(text) <= size else text[: size - 1].rstrip() + "…"
+def territory_params(actor: Actor, departments: Sequence[str]) -> dict[str, Any]:
+    """The case of `territory.territory_fit` and the place it names, as reason params.
+
+    Same order of rules (a test keeps both in step): no place, unknown actor territory, own
+    département, nearest within the radius, neighbour, elsewhere.
+    """
+    own = set(actor.territory.departments)
+    if not departments:
+        return {"case": "national"}
+    if not own and actor.territory.latitude is None:
+        return {"case": "unknown_actor"}
+    for dep in departments:
+        if dep in own:
+            return {"case": "department", "department": dep}
+    near = _nearest_within_radius(actor, departments)
+    if near is not None:
+        return {"case": "radius", "department": near[0], "km": near[1]}
+    for dep in departments:
+        if any(dep in geo.neighbours(o) for o in own):
+            return {"case": "neighbour", "department": dep}
+    return {"case": "outside", "department": departments[0]}
 
 
-_MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-    "octobre", "novembre", "décembre",
-)  # fmt: skip
+def _nearest_within_radius(actor: Actor, departments: Sequence[str]) -> tuple[str, float] | None:
+    t = actor.territory
+    if t.latitude is None or t.longitude is None or not t.radius_km:
+        return None
+    best: tuple[str, float] | None = None
+    for dep in departments:
+        centre = geo.department_centroid(dep)
+        if centre is None:
+            continue
+        km = geo.distance_km((t.latitude, t.longitude), centre)
+        if km <= t.radius_km and (best is None or km < best[1]):
+            best = (dep, km)
+    return best
 
 
-def deadline_sentence(deadline: date | datetime | None) -> str | None:
-    """'Date limite : 24 juin 2019 à 16 h 00' (the time as the source gives it, with its offset)."""
+def deadline_reason(deadline: date | datetime | None) -> Reason | None:
+    """The notice's deadline as a reason ('Date limite : …', worded by `matching.reasons`)."""
     if deadline is None:
         return None
-    day = deadline.date() if isinstance(deadline, datetime) else deadline
-    text = f"Date limite : {day.day} {_MONTHS[day.month - 1]} {day.year}"
-    if isinstance(deadline, datetime):
-        text += f" à {deadline.hour} h {deadline.minute:02d}"
-    return text
+    return Reason(code="deadline", params={"deadline": deadline.isoformat()})

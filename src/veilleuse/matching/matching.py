@@ -19,7 +19,7 @@ The A×N work is matrix products done in blocks of notices: semantic, lexical, C
 are exact for every pair, and the reservation component can only add up to what the notice
 allows (nothing for a plain tender), so that sum is an upper bound. Per actor, candidates are evaluated in decreasing bound order and evaluation stops
 when `top_k` matches are at least as good as the next bound; only those get Python work (lots,
-reservations, French reasons).
+reservations, reasons as data).
 
 At scale, move actor vectors to Elasticsearch: index each profile as a document with a
 `dense_vector` of `actor_text`, its départements and CPV prefixes; each newly indexed notice
@@ -33,19 +33,20 @@ from __future__ import annotations
 import re
 from collections.abc import Set
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 import numpy as np
 
 from veilleuse.config.settings import MatchingSettings
+from veilleuse.core.deadlines import effective_deadline, is_past, start_of_day
 from veilleuse.core.embedder import Embedder
 from veilleuse.core.models import Actor, Lot, Match, Notice, NoticeKind, NoticeStatus, Reason
 from veilleuse.matching import cpv as cpvmod
 from veilleuse.matching.explain import (
     audience_fit,
-    cpv_sentence,
-    deadline_sentence,
+    deadline_reason,
     reservation_fit,
+    territory_params,
     topic_reasons,
 )
 from veilleuse.matching.lexical import Lexicon, actor_words, notice_words, stems
@@ -101,21 +102,14 @@ def prepare_inputs(actors: list[Actor], notices: list[Notice], embedder: Embedde
 
 
 def is_open(notice: Notice, today: date) -> bool:
-    """Matchable now: an open tender, prior information or funding call whose deadline is not past."""
+    """Matchable today: an open tender, prior information or funding call whose deadline (its
+    own, else its last lot's) was not past when `today` began, Paris time (`core.deadlines`)."""
     if notice.kind not in MATCHABLE or notice.status in {
         NoticeStatus.CLOSED,
         NoticeStatus.CANCELLED,
     }:
         return False
-    if notice.deadline is not None:
-        return not _expired(notice.deadline, today)
-    lot_deadlines = [lot.deadline for lot in notice.lots if lot.deadline is not None]
-    return not lot_deadlines or any(not _expired(d, today) for d in lot_deadlines)
-
-
-def _expired(deadline: date | datetime, today: date) -> bool:
-    day = deadline.date() if isinstance(deadline, datetime) else deadline
-    return day < today
+    return not is_past(effective_deadline(notice), start_of_day(today))
 
 
 # --------------------------------------------------------------------------- the matcher
@@ -238,7 +232,7 @@ def _evaluate(
             f for f in lot_fits(actor, vector, notice, lot_vecs, w, lexicon)
             if reservation_fit(actor, f.lot.reserved, f.lot.reserved_kinds, None)[0]
             is not None
-            and (f.lot.deadline is None or not _expired(f.lot.deadline, today))
+            and not is_past(f.lot.deadline, start_of_day(today))
         ]  # fmt: skip
         if not fits:
             return None
@@ -260,11 +254,11 @@ def _evaluate(
         departments = list(dict.fromkeys(lot_deps)) or departments
     if topic_score(w, semantic, lexical, close, has_cpv) < min_topic:
         return None
-    territory, territory_text = territory_fit(actor, departments)
+    territory = territory_fit(actor, departments)[0]
     if notice.kind is NoticeKind.FUNDING_CALL and territory == 0.0:
         return None  # a funder with a territory funds that territory (neighbours may ask)
     if notice.kind is NoticeKind.FUNDING_CALL:
-        slot, slot_reason = audience_fit(actor, notice.audiences)
+        slot, slot_params = audience_fit(actor, notice.audiences)
         slot_name = "audience"
     else:
         if any(lot.reserved_kinds for lot in notice.lots):
@@ -275,7 +269,7 @@ def _evaluate(
         else:
             reserved = notice.reserved or any(f.lot.reserved for f in chosen)
             kinds = list(notice.reserved_kinds) + [k for f in chosen for k in f.lot.reserved_kinds]
-        slot, slot_reason = reservation_fit(actor, reserved, kinds, notice.social_clause)
+        slot, slot_params = reservation_fit(actor, reserved, kinds, notice.social_clause)
         slot_name = "reserved"
     if slot is None:
         return None
@@ -302,16 +296,16 @@ def _evaluate(
         actor, notice, chosen, own & theirs, lexicon, points["semantic"] + points["lexical"]
     )
     if close > 0 and notice_code is not None:
-        reasons.append(
-            Reason(code="cpv", text=cpv_sentence(close, notice_code), weight=points["cpv"])
-        )
-    reasons.append(Reason(code="territory", text=territory_text, weight=points["territory"]))
-    if slot_reason:
-        reasons.append(Reason(code=slot_name, text=slot_reason, weight=points[slot_name]))
+        cpv_params = {"code": notice_code, "closeness": close}
+        reasons.append(Reason(code="cpv", params=cpv_params, weight=points["cpv"]))
+    place = territory_params(actor, departments)
+    reasons.append(Reason(code="territory", params=place, weight=points["territory"]))
+    if slot_params:
+        reasons.append(Reason(code=slot_name, params=slot_params, weight=points[slot_name]))
     reasons = sorted(reasons, key=lambda r: -r.weight)
-    deadline = deadline_sentence(notice.deadline)
+    deadline = deadline_reason(notice.deadline)
     if deadline:
-        reasons.append(Reason(code="deadline", text=deadline, weight=0.0))
+        reasons.append(deadline)
     for r in reasons:
         r.weight = round(r.weight, 1)
     return Match(

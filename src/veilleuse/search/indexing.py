@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from veilleuse.core.models import Notice, NoticeStatus, deadline_instant
+from veilleuse.core.deadlines import is_past
+from veilleuse.core.models import Notice, NoticeStatus
 from veilleuse.search.store import DuplicatePolicy, NoticeStore, WriteReport
 
 
 def refresh_status(notice: Notice, now: datetime) -> Notice:
-    """An open notice whose deadline has passed becomes closed; nothing is ever deleted."""
-    instant = deadline_instant(notice.deadline)
-    if notice.status is NoticeStatus.OPEN and instant is not None and instant < now:
+    """An open notice whose own deadline is past (`is_past`) becomes closed; nothing is ever
+    deleted. A notice dated only lot by lot stays open (matching skips it once all are past)."""
+    if notice.status is NoticeStatus.OPEN and is_past(notice.deadline, now):
         return notice.model_copy(update={"status": NoticeStatus.CLOSED}).with_hash()
     return notice
 

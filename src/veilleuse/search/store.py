@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -327,19 +327,21 @@ def page_hits(hits: Sequence[Hit], sort: Sort, limit: int, offset: int) -> list[
 def deadline_bounds(filters: Filters) -> tuple[datetime | None, datetime | None]:
     """Aware UTC bounds of a deadline range, the same for both stores.
 
-    A bare `deadline_from` day starts at 00:00 UTC; a bare `deadline_to` day ends at 23:59:59 UTC
-    (consistent with `deadline_instant`, which puts a date-only notice deadline at day's end).
+    A bare `deadline_from` day starts at 00:00 UTC; a bare `deadline_to` day ends at 23:59:59 UTC.
+    Filter days are whole UTC days, like the facet buckets (`deadline_bucket`, and
+    `es_query.deadline_ranges`): a notice's bare-day deadline is indexed at its last second in
+    Paris (`core.deadlines.deadline_instant`), which falls inside the same UTC day, so a day filter
+    finds it either way.
     """
     low = high = None
     if filters.deadline_from is not None:
         value = filters.deadline_from
-        low = (
-            value
-            if isinstance(value, datetime)
-            else datetime(value.year, value.month, value.day, tzinfo=UTC)
-        )
+        low = value if isinstance(value, datetime) else datetime.combine(value, time(0), UTC)
     if filters.deadline_to is not None:
-        high = deadline_instant(filters.deadline_to)
+        value = filters.deadline_to
+        high = (
+            value if isinstance(value, datetime) else datetime.combine(value, time(23, 59, 59), UTC)
+        )
     return low, high
 
 
@@ -355,7 +357,11 @@ def reciprocal_rank_fusion(
 
 
 def deadline_bucket(deadline: date | datetime | None, today: date) -> str:
-    """Facet bucket of a deadline relative to `today`: shared by both stores."""
+    """Facet bucket of a deadline relative to `today`: shared by both stores.
+
+    Counted in whole days of the deadline as given (the stores pass the indexed UTC instant, as
+    `es_query.deadline_ranges` buckets it); whether a deadline is past is `core.deadlines.is_past`.
+    """
     if deadline is None:
         return "none"
     day = deadline.date() if isinstance(deadline, datetime) else deadline
