@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-unit lint format es-start es-stop bench clean
+.PHONY: install demo web test test-unit lint format es-start es-stop bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/veilleuse demo
+
+web: install
+	$(BIN)/veilleuse web
 
 test: install
 	bash scripts/test.sh

@@ -91,8 +91,23 @@ def demo(
         Path | None, typer.Option(help="Recorded sources; default: bundled samples")
     ] = None,
 ) -> None:
-    """Run the weekly watch on the bundled recorded sources and example actor profiles."""
+    """Run the weekly watch on the bundled recorded sources and example actor profiles, then
+    create the demo territories and accounts of the web app and say how to log in."""
     run_weekly(source_dir=str(source_dir) if source_dir else None, load_demo_actors=True)
+    from veilleuse.app.accounts import seed_demo
+
+    with Context() as ctx:
+        seeded = seed_demo(ctx)
+    out.print(
+        f"[bold]6. web accounts[/bold]: {len(seeded.users_created)} demo accounts created, "
+        f"{seeded.actors_assigned} actors assigned to the demo territories"
+    )
+    others = [
+        f"{email} ({role})" for email, role in seeded.accounts if email != seeded.officer_email
+    ]
+    out.print(f"   other demo accounts, same password: {', '.join(others)}")
+    out.print("Web app: make web (or veilleuse web), then open " + seeded.login_url)
+    out.print(f"   log in as {seeded.officer_email} with the demo password: {seeded.password}")
 
 
 def weekly(
