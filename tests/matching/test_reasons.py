@@ -29,7 +29,6 @@ from veilleuse.core.models import (
 from veilleuse.matching.explain import audience_fit, reservation_fit, territory_params
 from veilleuse.matching.matching import match, prepare_inputs
 from veilleuse.matching.reasons import reason_text
-from veilleuse.matching.territory import territory_fit
 
 
 def text(code: str, params: dict[str, object]) -> str:
@@ -182,21 +181,19 @@ def test_eligibility_rules_return_reason_params() -> None:
     assert audience_fit(esat, []) == (0.5, None)
 
 
-def test_territory_reason_says_what_territory_fit_says() -> None:
+def test_territory_reasons_in_french() -> None:
     near = Actor(id="n", name="N", family=EssFamily.SCOP, territory=Territory(departments=["59"]))
     far = Actor(id="f", name="F", family=EssFamily.SCOP, territory=Territory(departments=["33"]))
     nowhere = Actor(id="x", name="X", family=EssFamily.SCOP)
-    radius = Actor(
-        id="r",
-        name="R",
-        family=EssFamily.SCOP,
-        territory=Territory(departments=["33"], latitude=50.63, longitude=3.06, radius_km=120),
-    )
-    places = [["59"], ["62"], ["80"], [], ["33", "59"], ["75"], ["80", "62"], ["2A"]]
-    for actor in (near, far, nowhere, radius):
-        for deps in places:
-            expected = territory_fit(actor, deps)[1]
-            assert text("territory", territory_params(actor, deps)) == expected, (actor.id, deps)
+    expected = [
+        (near, ["59"], "Dans votre département (Nord)"),
+        (near, ["62"], "Département voisin du vôtre (Pas-de-Calais)"),
+        (near, [], "Lieu d'exécution national ou non précisé"),
+        (nowhere, ["59"], "Territoire de votre structure non renseigné"),
+        (far, ["75"], "Hors de votre territoire (Paris)"),
+    ]
+    for actor, deps, sentence in expected:
+        assert text("territory", territory_params(actor, deps)) == sentence
 
 
 def _actor(ident: str, family: EssFamily, description: str, cpv: str, dep: str) -> Actor:

@@ -12,7 +12,6 @@ from collections.abc import Sequence, Set
 from datetime import date, datetime
 from typing import Any
 
-from veilleuse.core import geo
 from veilleuse.core.models import (
     SHELTERED_FAMILIES,
     SIAE_FAMILIES,
@@ -27,6 +26,7 @@ from veilleuse.core.models import (
 from veilleuse.matching import cpv as cpvmod
 from veilleuse.matching.lexical import Lexicon, fold, keywords, notice_words, stems
 from veilleuse.matching.lots import LotFit
+from veilleuse.matching.territory import territory_fit
 
 FAMILY_LABELS = {
     EssFamily.ASSOCIATION: "association",
@@ -165,41 +165,8 @@ def topic_reasons(
 
 
 def territory_params(actor: Actor, departments: Sequence[str]) -> dict[str, Any]:
-    """The case of `territory.territory_fit` and the place it names, as reason params.
-
-    Same order of rules (a test keeps both in step): no place, unknown actor territory, own
-    département, nearest within the radius, neighbour, elsewhere.
-    """
-    own = set(actor.territory.departments)
-    if not departments:
-        return {"case": "national"}
-    if not own and actor.territory.latitude is None:
-        return {"case": "unknown_actor"}
-    for dep in departments:
-        if dep in own:
-            return {"case": "department", "department": dep}
-    near = _nearest_within_radius(actor, departments)
-    if near is not None:
-        return {"case": "radius", "department": near[0], "km": near[1]}
-    for dep in departments:
-        if any(dep in geo.neighbours(o) for o in own):
-            return {"case": "neighbour", "department": dep}
-    return {"case": "outside", "department": departments[0]}
-
-
-def _nearest_within_radius(actor: Actor, departments: Sequence[str]) -> tuple[str, float] | None:
-    t = actor.territory
-    if t.latitude is None or t.longitude is None or not t.radius_km:
-        return None
-    best: tuple[str, float] | None = None
-    for dep in departments:
-        centre = geo.department_centroid(dep)
-        if centre is None:
-            continue
-        km = geo.distance_km((t.latitude, t.longitude), centre)
-        if km <= t.radius_km and (best is None or km < best[1]):
-            best = (dep, km)
-    return best
+    """The territory case and the place it names, as reason params (`territory.territory_fit`)."""
+    return territory_fit(actor, departments)[1]
 
 
 def deadline_reason(deadline: date | datetime | None) -> Reason | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -17,29 +18,27 @@ from veilleuse.core.models import Actor
 _EARTH_RADIUS_KM = 6371.0  # as `geo.distance_km`
 
 
-def territory_fit(actor: Actor, departments: Sequence[str]) -> tuple[float, str]:
-    """(component, French sentence) for a place given as départements; same rules as the matrix."""
+def territory_fit(actor: Actor, departments: Sequence[str]) -> tuple[float, dict[str, Any]]:
+    """(component, reason params) for a place given as départements; same rules as the matrix.
+
+    The params name the case (national, unknown_actor, department, radius, neighbour, outside)
+    and the place; `matching.reasons` words them in French."""
     own = set(actor.territory.departments)
     if not departments:
-        return 0.5, "Lieu d'exécution national ou non précisé"
+        return 0.5, {"case": "national"}
     if not own and actor.territory.latitude is None:
-        return 0.5, "Territoire de votre structure non renseigné"
+        return 0.5, {"case": "unknown_actor"}
     for dep in departments:
         if dep in own:
-            return 1.0, f"Dans votre département ({_dep_label(dep)})"
+            return 1.0, {"case": "department", "department": dep}
     near = _within_radius(actor, departments)
     if near is not None:
         dep, km = near
-        return 0.8, f"À environ {km:.0f} km de chez vous ({_dep_label(dep)})"
+        return 0.8, {"case": "radius", "department": dep, "km": km}
     for dep in departments:
         if any(dep in _neighbours(o) for o in own):
-            return 0.6, f"Département voisin du vôtre ({_dep_label(dep)})"
-    return 0.0, f"Hors de votre territoire ({_dep_label(departments[0])})"
-
-
-@lru_cache(maxsize=512)
-def _dep_label(dep: str) -> str:
-    return geo.department_name(dep) or dep
+            return 0.6, {"case": "neighbour", "department": dep}
+    return 0.0, {"case": "outside", "department": departments[0]}
 
 
 @lru_cache(maxsize=512)
