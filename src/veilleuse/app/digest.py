@@ -6,26 +6,35 @@ actor; (3) log the digest and its items as pending in one transaction (the uniqu
 key forbids a second announcement); (4) send; (5) mark sent. A failure at (4) leaves it pending
 for the next run; a crash between (4) and (5) resends the identical message, whose Message-ID
 lets the receiving side discard the copy.
+
+Notices the watch officer pushed to an actor (`app.notices.push_notice`) come first in its next
+digest, whatever their score, with the officer's note as the first reason; the matches fill the
+rest up to the actor's `max_items`. A push is pending until the send log holds its actor ×
+notice pair, so it is sent once; a notice already announced to the actor is not sent again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_string, policy
 from email.message import EmailMessage
+from functools import partial
 
 from veilleuse.app.context import Context
 from veilleuse.config.settings import Settings
 from veilleuse.core.errors import MailError, RecordsError
-from veilleuse.core.models import GroupedBidSuggestion, Match, Notice
-from veilleuse.digests.compose import compose_digest
+from veilleuse.core.models import Actor, GroupedBidSuggestion, Match, Notice, Reason
+from veilleuse.digests.compose import Digest, DigestLine, compose_digest
 from veilleuse.digests.mailer import Mailer, build_message
 from veilleuse.digests.render import render_digest
 from veilleuse.records import actors as actor_records
 from veilleuse.records import digest_log
 from veilleuse.records import matches as match_records
+from veilleuse.records import pushes as push_records
 from veilleuse.records.db import Records
+from veilleuse.records.pushes import Push
 
 
 @dataclass
@@ -37,6 +46,8 @@ class DigestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     too_soon: list[str] = field(default_factory=list)
     items: int = 0
+    #: lines that were pushes of the watch officer (counted in `items` too)
+    pushed: int = 0
 
 
 def min_interval(frequency: str) -> timedelta:
@@ -76,6 +87,7 @@ def send_digests(
     *,
     now: datetime | None = None,
     degraded_sources: list[str] | None = None,
+    pushes: Sequence[Push] = (),
 ) -> DigestReport:
     now = now or datetime.now(UTC)
     report = DigestReport()
@@ -85,6 +97,9 @@ def send_digests(
     by_actor: dict[str, list[Match]] = {}
     for m in matches:
         by_actor.setdefault(m.actor_id, []).append(m)
+    pushed_by_actor: dict[str, list[Push]] = {}
+    for p in pushes:
+        pushed_by_actor.setdefault(p.actor_id, []).append(p)
     period_end: date = now.date()
     for actor in actors:
         if not actor.digest.enabled:
@@ -95,18 +110,17 @@ def send_digests(
             continue
         already = digest_log.sent_uids(records, actor.id)
         digest_id = digest_log.next_digest_id(records, actor.id, now)
-        digest = compose_digest(
+        digest, pushed = _compose(
             actor,
             by_actor.get(actor.id, []),
+            pushed_by_actor.get(actor.id, []),
             notices,
             teams,
             names,
             already,
-            period_start=period_end - timedelta(days=7),
             period_end=period_end,
             degraded_sources=degraded_sources or [],
             territory_name=settings.territory_name,
-            today=period_end,
         )
         digest.digest_id = digest_id
         if not digest.lines:
@@ -134,7 +148,63 @@ def send_digests(
         if _deliver(records, mailer, digest.digest_id, message, report):
             report.sent.append(digest.digest_id)
             report.items += len(digest.lines)
+            report.pushed += pushed
     return report
+
+
+def _compose(
+    actor: Actor,
+    matches: list[Match],
+    pushes: list[Push],
+    notices: dict[str, Notice],
+    teams: dict[str, GroupedBidSuggestion],
+    names: dict[str, str],
+    already: set[str],
+    *,
+    period_end: date,
+    degraded_sources: list[str],
+    territory_name: str,
+) -> tuple[Digest, int]:
+    """The actor's digest: its pushes first (all of them), then its best matches up to its
+    `max_items`; returns it with the number of pushed lines."""
+
+    compose = partial(
+        compose_digest,
+        actor,
+        notices=notices,
+        teams=teams,
+        actor_names=names,
+        period_start=period_end - timedelta(days=7),
+        period_end=period_end,
+        degraded_sources=degraded_sources,
+        territory_name=territory_name,
+        today=period_end,
+    )
+    pushed: list[DigestLine] = []
+    if pushes:
+        scored = {m.notice_uid: m for m in matches}
+        lines = [_pushed_match(p, scored.get(p.notice_uid)) for p in pushes]
+        first = compose(lines, already_sent=already, max_items=len(lines), max_per_buyer=len(lines))
+        pushed, already = first.lines, already | first.covered_uids()
+    digest = compose(
+        matches, already_sent=already, max_items=max(actor.digest.max_items - len(pushed), 0)
+    )
+    digest.lines[:0] = pushed
+    return digest, len(pushed)
+
+
+def _pushed_match(push: Push, match: Match | None) -> Match:
+    """The match a pushed notice is shown with: the officer's word first, then the actor's own
+    reasons when the notice matched it (a notice that did not is shown with a score of 0)."""
+    text = "Signalé pour vous par votre chargé·e de veille"
+    if push.note:
+        text += f" : « {push.note} »"
+    reason = Reason(code="pushed", text=text, weight=100.0)
+    if match is None:
+        return Match(
+            actor_id=push.actor_id, notice_uid=push.notice_uid, score=0.0, reasons=[reason]
+        )
+    return match.model_copy(update={"reasons": [reason, *match.reasons]})
 
 
 def digest_stage(
@@ -144,7 +214,8 @@ def digest_stage(
     records = ctx.records
     matches = match_records.load_matches(records)
     teams = match_records.load_suggestions(records)
-    uids = sorted({m.notice_uid for m in matches})
+    pushes = push_records.pending_pushes(records)
+    uids = sorted({m.notice_uid for m in matches} | {p.notice_uid for p in pushes})
     notices = {n.uid: n for n in ctx.store.get_many(uids)}
     return send_digests(
         records,
@@ -155,4 +226,5 @@ def digest_stage(
         ctx.settings,
         now=now,
         degraded_sources=degraded_sources,
+        pushes=pushes,
     )
