@@ -139,6 +139,11 @@ def test_page_errors_are_french_pages(
     assert f"<h1>{title}</h1>" in response.text and '<html lang="fr">' in response.text
 
 
+def test_an_unknown_page_keeps_the_signed_in_header(client_for: Clients) -> None:
+    page = client_for("officer").get("/nulle-part")
+    assert page.status_code == 404 and "Se déconnecter" in page.text
+
+
 def test_security_headers_on_every_kind_of_response(client_for: Clients) -> None:
     client = client_for("officer")
     for path in ("/compte/mot-de-passe", "/static/veilleuse.css", "/nulle-part", "/", "/sante"):

@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -26,7 +27,7 @@ from veilleuse.core.errors import (
     ValidationError,
     VeilleuseError,
 )
-from veilleuse.web.deps import LoginRequired, is_api, login_url
+from veilleuse.web.deps import LoginRequired, is_api, login_url, optional_user
 from veilleuse.web.middleware import SECURITY_HEADERS
 from veilleuse.web.templating import render
 
@@ -139,8 +140,20 @@ async def on_login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(login_url(exc.next_path), status_code=303)
 
 
+async def _load_user(request: Request) -> None:
+    """Load the signed-in user for the page's header when no route dependency did (an unknown
+    path); a failure here only costs the header."""
+    if is_api(request) or hasattr(request.state, "user") or "session" not in request.scope:
+        return
+    try:
+        await run_in_threadpool(optional_user, request)
+    except Exception:
+        log.exception("user of an error page could not be loaded")
+
+
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    await _load_user(request)
     detail = {
         404: "Cette page n'existe pas ou n'existe plus.",
         405: "Cette adresse n'accepte pas cette méthode.",
