@@ -48,5 +48,10 @@ def push(
 def notice_page(request: Request, ctx: Ctx, user: Reader, uid: str) -> Response:
     detail = notice_detail(ctx, uid, user)
     return render(
-        request, "notice.html", detail=detail, notice=detail.notice, labels=LABELS, max_note=MAX_NOTE
+        request,
+        "notice.html",
+        detail=detail,
+        notice=detail.notice,
+        labels=LABELS,
+        max_note=MAX_NOTE,
     )
