@@ -61,7 +61,11 @@ def ctx(tmp_path: Path) -> Iterator[Context]:
                     name="Régie de quartier Éole",
                     siret="12345678900012",
                     family=EssFamily.ASSOCIATION,
-                    cpv_interests=[CpvInterest(code="77310000"), CpvInterest(code="90910000")],
+                    cpv_interests=[
+                        CpvInterest(code="77310000"),
+                        CpvInterest(code="90910000"),
+                        CpvInterest(code="90911000", declared=False),
+                    ],
                     territory=Territory(departments=["59"], latitude=50.3, longitude=3.5),
                     contacts=[Contact(email="regie@example.org"), Contact(name="Paul")],
                     digest=DigestPreferences(max_items=5),
@@ -156,7 +160,7 @@ def test_profile_of_a_foreign_actor_is_not_found(ctx: Context) -> None:
 def test_update_saves_the_form_and_keeps_coordinates(ctx: Context) -> None:
     officer = user(ctx, Role.OFFICER)
     form = actor_form(ctx, "regie", officer)
-    assert form.cpv == "77310000 90910000" and form.digest_max_items == "5"
+    assert form.cpv == "77310000 90910000 90911000" and form.digest_max_items == "5"
     form.name = "Régie Éole"
     form.cpv = "77310000-6; 45000000"
     form.departments = "59, 62"
@@ -257,9 +261,19 @@ def test_preview_writes_nothing_and_names_line_and_field(ctx: Context) -> None:
     # the update keeps what the file does not carry
     updated = rows[3].actor
     assert updated is not None and updated.territory.commune == "Anzin"
-    assert updated.cpv_codes() == ["77310000", "90910000"] and updated.digest.max_items == 5
+    assert updated.cpv_codes() == ["77310000", "90910000", "90911000"]
+    assert updated.digest.max_items == 5
     assert [c.name for c in updated.contacts] == [None, "Paul"]
     assert actor_records.get_actor(ctx.records, "neuf") is None  # nothing written
+    # listed codes are declared; a stored suggestion the row does not list stays suggested
+    codes = csv("regie,Régie Éole,12345678900012,association,,45000000 77310000,,,")
+    (row,) = preview_import(ctx, "a.csv", codes, "valenciennes").rows
+    assert row.actor is not None
+    assert [(c.code, c.declared) for c in row.actor.cpv_interests] == [
+        ("45000000", True),
+        ("77310000", True),
+        ("90911000", False),
+    ]
     same_siret = csv("autre,Autre,123 456 789 00012,SCOP,,,,,")
     (row,) = preview_import(ctx, "a.csv", same_siret, "valenciennes").rows
     assert row.errors == [

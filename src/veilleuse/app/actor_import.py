@@ -23,7 +23,7 @@ from typing import Literal
 from veilleuse.app.actors import save_actors
 from veilleuse.app.context import Context
 from veilleuse.core.accounts import Permission, User, can, visible_territories
-from veilleuse.core.actors_io import read_actor_rows
+from veilleuse.core.actors_io import CSV_COLUMNS, CSV_OPTIONAL_COLUMNS, read_actor_rows
 from veilleuse.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from veilleuse.core.models import Actor
 from veilleuse.records import actors as actor_records
@@ -34,6 +34,8 @@ STAGED_FOR = timedelta(hours=1)
 #: the largest file accepted
 MAX_BYTES = 5 * 1024 * 1024
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+#: the columns a file may have (the first three are required), for the import page
+COLUMNS = (*CSV_COLUMNS, *CSV_OPTIONAL_COLUMNS)
 
 Action = Literal["create", "update", "error"]
 
@@ -108,12 +110,18 @@ def preview_import(ctx: Context, filename: str, content: bytes, territory_id: st
 
 def merged(stored: Actor, incoming: Actor) -> Actor:
     """`stored` with the fields the file gives: a spreadsheet cannot carry digest preferences
-    or a second contact, so an update keeps those (and every field the row leaves empty)."""
+    or a second contact, so an update keeps those (and every field the row leaves empty).
+    CPV codes of the row are declared; stored suggested codes it does not list stay suggested
+    (an export writes declared codes only, so a round trip keeps the suggestions)."""
     given = incoming.model_fields_set
     update = {
         name: getattr(incoming, name)
-        for name in given - {"territory", "capacity", "contacts", "digest"}
+        for name in given - {"territory", "capacity", "contacts", "digest", "cpv_interests"}
     }
+    if "cpv_interests" in given:
+        listed = set(incoming.cpv_codes())
+        kept = [c for c in stored.cpv_interests if not c.declared and c.code not in listed]
+        update["cpv_interests"] = [*incoming.cpv_interests, *kept]
     for name in ("territory", "capacity"):
         if name in given:
             part = getattr(incoming, name)
