@@ -165,6 +165,32 @@ class FlowSettings(BaseModel):
     )
 
 
+class ExportSettings(BaseModel):
+    max_rows: int = Field(
+        5000,
+        ge=1,
+        le=10_000,
+        description=(
+            "Most notices in one CSV/XLSX export of a search; the file says when it was cut "
+            "(at most 10 000, the deepest result a store serves)"
+        ),
+    )
+
+
+class AlertSettings(BaseModel):
+    """Saved-search alerts (`veilleuse alerts`): one e-mail per user per run."""
+
+    max_items_per_search: int = Field(
+        30,
+        ge=1,
+        le=500,
+        description=(
+            "Most new notices listed per saved search in one alert e-mail; the e-mail says how "
+            "many more there are and links to the search page, which lists them all"
+        ),
+    )
+
+
 class WebSettings(BaseModel):
     """The web application of the watch officer and the network (`veilleuse web`)."""
 
@@ -228,6 +254,8 @@ class Settings(BaseSettings):
     sources: SourceSettings = Field(default_factory=SourceSettings)
     flows: FlowSettings = Field(default_factory=FlowSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    exports: ExportSettings = Field(default_factory=ExportSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     # derived paths, so that every module agrees on where local state lives
     def store_path(self) -> Path:
