@@ -7,6 +7,7 @@ without the permission is `PermissionDeniedError`. Files are imported by `app.ac
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
@@ -18,8 +19,8 @@ from veilleuse.core.accounts import Permission, PlanTerritory, User, can, visibl
 from veilleuse.core.actor_fields import build_actor
 from veilleuse.core.errors import NotFoundError, PermissionDeniedError
 from veilleuse.core.models import Actor, EssFamily, Match, Notice, NoticeKind
-from veilleuse.core.normalise import fold
-from veilleuse.matching.cpv import cpv_labels
+from veilleuse.core.normalise import cpv_codes, fold
+from veilleuse.matching.cpv import cpv_label, cpv_labels
 from veilleuse.matching.reasons import reason_text
 from veilleuse.records import actors as actor_records
 from veilleuse.records import matches as match_records
@@ -354,6 +355,11 @@ def _folded_labels() -> list[tuple[str, str, str]]:
     """(code, label, folded label) of every CPV code, general codes first."""
     rows = [(code, label, fold(label)) for code, label in cpv_labels().items()]
     return sorted(rows, key=lambda r: (len(r[0].rstrip("0")), r[0]))
+
+
+def cpv_labels_of(text: str) -> list[tuple[str, str | None]]:
+    """The CPV codes written in a form field ('77310000-6; 45000000') with their labels."""
+    return [(code, cpv_label(code)) for code in cpv_codes(re.split(r"[\s;,]+", text))]
 
 
 def search_cpv(term: str, limit: int = 20) -> list[tuple[str, str]]:
