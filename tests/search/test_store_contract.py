@@ -362,6 +362,17 @@ def test_listing_sorts_with_missing_values_last(
     assert result.uids() == expected and result.total == 4
 
 
+def test_any_word_fallback_can_be_turned_off(loaded: NoticeStore) -> None:
+    assert set(loaded.search_text("festival vitres").uids()) == {
+        "aides-territoires:7",
+        "boamp:2",
+    }
+    strict = loaded.search_text("festival vitres", any_word_fallback=False)
+    assert strict.uids() == [] and strict.total == 0
+    both = loaded.search_text("nettoyage locaux", any_word_fallback=False)
+    assert both.uids() == ["boamp:2"] and both.total == 1
+
+
 def test_text_search_sorted_by_deadline_or_publication(loaded: NoticeStore) -> None:
     assert loaded.search_text("des").total == 3
     by_deadline = loaded.search_text("des", sort=Sort(key=SortKey.DEADLINE))

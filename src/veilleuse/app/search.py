@@ -47,6 +47,8 @@ class SearchQuery(BaseModel):
     offset: int = Field(0, ge=0)
     with_facets: bool = False
     highlights: bool = True
+    #: text mode only: every word must be found (no any-word fallback); not part of the URL
+    all_words: bool = False
 
     @model_validator(mode="after")
     def _within_window(self) -> SearchQuery:
@@ -120,17 +122,25 @@ def paris_today(now: datetime) -> date:
     return now.astimezone(PARIS).date()
 
 
-def search(ctx: Context, query: SearchQuery) -> SearchReport:
+def search(ctx: Context, query: SearchQuery, *, today: date | None = None) -> SearchReport:
     """Run a search on the configured store, paged, sorted and with facets when asked.
 
     Without words every mode lists the notices the filters keep (no model is loaded).
+    `today` (default: now, Paris calendar) resolves `published_days`.
     """
     store = ctx.store
-    filters = query.resolved_filters(paris_today(ctx.now()))
+    filters = query.resolved_filters(today or paris_today(ctx.now()))
     words = query.text.strip() if query.has_words() else ""
     limit, offset, sort = query.limit, query.offset, query.sort
     if query.mode is SearchMode.TEXT or not words:
-        result = store.search_text(words, filters, limit=limit, offset=offset, sort=sort)
+        result = store.search_text(
+            words,
+            filters,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+            any_word_fallback=not query.all_words,
+        )
     else:
         vector = ctx.embedder.encode([words])[0]
         if query.mode is SearchMode.VECTOR:

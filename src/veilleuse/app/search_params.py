@@ -469,7 +469,8 @@ def describe_filters(query: SearchQuery) -> list[str]:
     f = query.filters
     lines: list[str] = []
     if query.has_words():
-        lines.append(f"Mots : « {query.text.strip()} » ({MODE_LABELS[query.mode]})")
+        how = "tous les mots" if query.all_words else MODE_LABELS[query.mode]
+        lines.append(f"Mots : « {query.text.strip()} » ({how})")
     if f.kinds:
         lines.append(_labelled("Type", "Types", [KIND_LABELS[k] for k in f.kinds]))
     if f.sources:

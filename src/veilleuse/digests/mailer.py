@@ -28,6 +28,7 @@ from veilleuse.digests.compose import Digest
 from veilleuse.digests.render import RenderedDigest, personal_url
 
 DIGEST_HEADER = "X-Veilleuse-Digest"
+ALERT_HEADER = "X-Veilleuse-Alert"  # saved-search alerts (digests/alerts.py)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -87,16 +88,17 @@ def _recipients(message: EmailMessage) -> str:
 
 
 class OutboxMailer:
-    """Writes each message to `<folder>/<digest id>.eml`; re-sending a digest overwrites its file."""
+    """Writes each message to `<folder>/<digest or alert id>.eml`; re-sending overwrites its file."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 
     def path_for(self, message: EmailMessage) -> Path:
-        key = message.get(DIGEST_HEADER) or message.get("Message-ID")
+        key = message.get(DIGEST_HEADER) or message.get(ALERT_HEADER) or message.get("Message-ID")
         if not key:
             raise MailError(
-                f"outbox {self.folder}: message has neither {DIGEST_HEADER} nor Message-ID"
+                f"outbox {self.folder}: message has none of {DIGEST_HEADER}, {ALERT_HEADER}, "
+                "Message-ID"
             )
         key = str(key).strip()
         safe = _UNSAFE.sub("_", key).strip("._") or "digest"

@@ -225,8 +225,10 @@ class ElasticsearchStore(EsIndex):
         size: int,
         offset: int = 0,
         sort: Sort | None = None,
+        *,
+        any_word_fallback: bool = True,
     ) -> tuple[list[Hit], int]:
-        for any_term in (False, True):
+        for any_term in (False, True) if any_word_fallback else (False,):
             query = q.text_query(text, filters, any_term=any_term)
             if query is None:
                 return [], 0
@@ -255,12 +257,15 @@ class ElasticsearchStore(EsIndex):
         limit: int = 20,
         offset: int = 0,
         sort: Sort | None = None,
+        any_word_fallback: bool = True,
     ) -> SearchResult:
         has_words = bool(q.query_words(query))
         order = effective_sort(sort, has_words)
         if not has_words:
             return self._listing(filters, limit, offset, order)
-        hits, total = self._text_ranking(query, filters, limit, offset, order)
+        hits, total = self._text_ranking(
+            query, filters, limit, offset, order, any_word_fallback=any_word_fallback
+        )
         return SearchResult(hits=hits, total=total)
 
     def _listing(

@@ -285,12 +285,15 @@ class EmbeddedStore:
         limit: int = 20,
         offset: int = 0,
         sort: Sort | None = None,
+        any_word_fallback: bool = True,
     ) -> SearchResult:
         has_words = fts_query(query) is not None
         order = effective_sort(sort, has_words)
         if not has_words:
             return self._listing(filters, limit, offset, order)
-        ranked, total = self._text_ranking(query, filters, limit, offset, order)
+        ranked, total = self._text_ranking(
+            query, filters, limit, offset, order, any_word_fallback=any_word_fallback
+        )
         hits = self._hits([(uid, score) for uid, score, _ in ranked], {u: h for u, _, h in ranked})
         return SearchResult(hits=hits, total=total)
 
@@ -310,10 +313,12 @@ class EmbeddedStore:
             ).fetchall()
         return SearchResult(hits=self._hits([(r[0], 0.0) for r in rows], {}), total=int(total))
 
-    def _match(self, query: str, where: str, params: list[Any]) -> tuple[str | None, int]:
+    def _match(
+        self, query: str, where: str, params: list[Any], fallback: bool = True
+    ) -> tuple[str | None, int]:
         """The FTS match to use and its total: every word when some notice has them all, else
-        any word (the fallback both stores share); (None, 0) when nothing matches."""
-        for any_term in (False, True):
+        (with `fallback`) any word, as both stores do; (None, 0) when nothing matches."""
+        for any_term in (False, True) if fallback else (False,):
             match = fts_query(query, any_term=any_term)
             if match is None:
                 return None, 0
@@ -337,9 +342,11 @@ class EmbeddedStore:
         limit: int,
         offset: int = 0,
         sort: Sort | None = None,
+        *,
+        any_word_fallback: bool = True,
     ) -> tuple[list[tuple[str, float, list[str]]], int]:
         where, params = sql.where(filters)
-        match, total = self._match(query, where, params)
+        match, total = self._match(query, where, params, any_word_fallback)
         if match is None or limit <= 0:
             return [], total
         if sort is None or sort.key is SortKey.RELEVANCE:

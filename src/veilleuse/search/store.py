@@ -233,10 +233,12 @@ class NoticeStore(Protocol):
         limit: int = 20,
         offset: int = 0,
         sort: Sort | None = None,
+        any_word_fallback: bool = True,
     ) -> SearchResult:
-        """Notices with every word (or, when none has them all, any word), BM25-ranked unless
-        `sort` says otherwise, with highlights. Without words: every notice matching the
-        filters in `sort` order (default `DEFAULT_LISTING_SORT`), with the exact total."""
+        """Notices with every word (or, when none has them all and `any_word_fallback`, any
+        word), BM25-ranked unless `sort` says otherwise, with highlights. Without words: every
+        notice matching the filters in `sort` order (default `DEFAULT_LISTING_SORT`), with the
+        exact total."""
         ...
 
     def search_vector(
