@@ -193,6 +193,7 @@ def test_team_is_shown_only_when_every_member_is_visible(ctx: Context) -> None:
         ("Régie de quartier", True, ["LOT-1"]),
         ("ESAT du Hainaut", False, ["LOT-2"]),
     ]
+    assert [m.lot_titles for m in team.members] == [["LOT-1 « Tonte »"], ["LOT-2 « Élagage »"]]
     suggest(["regie", "lille"])
     detail = notice_detail(ctx, "boamp:1", officer)
     assert detail.team is None and detail.team_hidden

@@ -112,6 +112,8 @@ class TeamMember:
     name: str
     lead: bool
     lots: list[str]
+    #: "LOT-2 « Élagage »" for each of its lots
+    lot_titles: list[str]
 
 
 @dataclass
@@ -221,7 +223,7 @@ def notice_detail(ctx: Context, uid: str, user: User) -> NoticeDetail:
         ]
     if suggestion is not None:
         if set(suggestion.members) <= set(actors):
-            detail.team = _team(suggestion, actors)
+            detail.team = _team(notice, suggestion, actors)
         else:
             detail.team_hidden = True
     detail.pushes = _push_lines(ctx, [p for p in pushes if p.actor_id in actors], actors, identity)
@@ -241,17 +243,21 @@ def _matched(notice: Notice, match: Match, actor: Actor) -> MatchedActor:
     )
 
 
-def _team(suggestion: GroupedBidSuggestion, actors: dict[str, Actor]) -> Team:
+def _team(notice: Notice, suggestion: GroupedBidSuggestion, actors: dict[str, Actor]) -> Team:
     ordered = [suggestion.lead, *(m for m in suggestion.members if m != suggestion.lead)]
-    members = [
-        TeamMember(
-            member,
-            actors[member].name,
-            member == suggestion.lead,
-            [a.lot_id for a in suggestion.assignments if a.actor_id == member],
+    titles = {lot.id: f"{lot.id} « {lot.title} »" for lot in notice.lots if lot.title}
+    members = []
+    for member in ordered:
+        lots = [a.lot_id for a in suggestion.assignments if a.actor_id == member]
+        members.append(
+            TeamMember(
+                member,
+                actors[member].name,
+                member == suggestion.lead,
+                lots,
+                [titles.get(lot, lot) for lot in lots],
+            )
         )
-        for member in ordered
-    ]
     reasons = [text for text in (reason_text(r) for r in suggestion.reasons) if text]
     return Team(suggestion, members, reasons)
 

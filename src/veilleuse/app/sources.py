@@ -88,7 +88,8 @@ def _aware(run: SourceRun) -> SourceRun:
 
 def sources_overview(ctx: Context, runs_per_source: int = 5) -> SourcesOverview:
     """Every catalogue source (disabled ones too) and every source that ran: its last runs,
-    watermark, freshness (time since its last complete run), and cross-source duplicate rates."""
+    watermark, freshness (time since its last complete run), and cross-source duplicate rates.
+    Sources that run come first; disabled ones that never ran close the list."""
     records = ctx.records
     now = ctx.now()
     entries = {e.name: e for e in select(load_catalogue(), [], include_disabled=True)}
@@ -112,6 +113,7 @@ def sources_overview(ctx: Context, runs_per_source: int = 5) -> SourcesOverview:
                 age=now - last if last else None,
             )
         )
+    lines.sort(key=lambda line: (not line.enabled and not line.runs, line.name))
     return SourcesOverview(lines, duplicate_rates(ctx.store.iter_notices()), now)
 
 
