@@ -228,13 +228,13 @@ def test_push_twice_is_once_and_foreign_actors_are_not_found(ctx: Context) -> No
     ]
 
 
-def eml_texts(folder: Path) -> dict[str, str]:
+def eml_texts(folder: Path, part: str = "plain") -> dict[str, str]:
     out = {}
     for path in sorted(folder.glob("*.eml")):
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        text = message.get_body(("plain",))
-        assert text is not None
-        out[str(message["X-Veilleuse-Digest"] or path.stem)] = " ".join(text.get_content().split())
+        body = message.get_body((part,))
+        assert body is not None
+        out[str(message["X-Veilleuse-Digest"] or path.stem)] = " ".join(body.get_content().split())
     return out
 
 
@@ -249,6 +249,11 @@ def test_pushed_notice_goes_once_into_the_next_digest(ctx: Context, tmp_path: Pa
     assert text.count("Nettoyage des locaux") == 1
     assert text.count("Entretien des espaces verts") == 1
     assert "Signalé pour vous par votre chargé·e de veille : « Le lot 1 est pour vous »" in text
+    (html,) = [
+        t for d, t in eml_texts(tmp_path / "outbox", "html").items() if d.startswith("regie")
+    ]
+    # boamp:1 shows its match's score; boamp:2, pushed without a match, shows none
+    assert html.count("Pertinence :") == 1 and "Pertinence : 70/100" in html
     assert push_records.pending_pushes(ctx.records) == []
     assert all(p.announced for p in notice_detail(ctx, "boamp:2", officer).pushes)
     # next week: nothing pushed is sent again, and pushing it again says it was announced
