@@ -60,6 +60,7 @@ def ctx(web_app: tuple[FastAPI, Settings]) -> Context:
                 reserved=True,
                 evidence=Evidence(reserved=["Marché réservé aux ESAT (article L2113-12)"]),
                 also_in=["ted:555-2026"],
+                identifiers=["555-2026"],
                 lots=[
                     Lot(id="LOT-1", title="Tonte", cpv=["77312000"]),
                     Lot(id="LOT-2", title="Élagage", cpv=["77341000"], social_clause=True),
@@ -142,6 +143,7 @@ def test_page_shows_the_notice_escaped_with_only_this_territory(
     assert "Services d&#39;enlèvement des mauvaises herbes" in html  # a lot's CPV label
     assert 'href="/avis/ted%3A555-2026"' in html and "Maintenance of parks" in html
     assert 'href="https://www.boamp.fr/pages/avis/?q=idweb:26-100"' in html
+    assert "aussi : <code>555-2026</code>" in html and "Collecté" in html
     assert "ESAT Les Jardins de l&#39;Escaut" in html
     assert "Propreté Solidaire Lilloise" not in html  # another territory's actor
     assert "Code CPV de vos activités" in html  # reasons worded at display time
