@@ -43,13 +43,6 @@ FAMILY_LABELS: dict[EssFamily, str] = {
     EssFamily.ESAT: "ESAT",
     EssFamily.EA: "Entreprise adaptée (EA)",
 }
-KIND_LABELS: dict[NoticeKind, str] = {
-    NoticeKind.TENDER: "Appels d'offres",
-    NoticeKind.FUNDING_CALL: "Appels à projets",
-    NoticeKind.PIN: "Avis de pré-information",
-    NoticeKind.AWARD: "Avis d'attribution",
-    NoticeKind.OTHER: "Autres avis",
-}
 FREQUENCIES = {"weekly": "Chaque semaine", "daily": "Chaque jour"}
 
 

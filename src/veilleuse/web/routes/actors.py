@@ -18,12 +18,12 @@ from veilleuse.app import actor_admin, actor_import
 from veilleuse.app.actor_admin import (
     FAMILY_LABELS,
     FREQUENCIES,
-    KIND_LABELS,
     ActorFilters,
     ActorForm,
     ContactForm,
 )
 from veilleuse.app.exports import ExportFormat, export_actors
+from veilleuse.app.notices import LABELS
 from veilleuse.core.accounts import Permission, User
 from veilleuse.core.errors import ValidationError
 from veilleuse.core.models import EssFamily
@@ -188,7 +188,7 @@ def actor_page(request: Request, ctx: Ctx, user: Viewer, actor_id: str) -> Respo
         profile=profile,
         actor=profile.actor,
         families=FAMILY_LABELS,
-        kinds=KIND_LABELS,
+        kinds=LABELS.kinds,
         frequencies=FREQUENCIES,
     )
 
@@ -212,7 +212,7 @@ def _edit_page(
         contacts=contacts,
         errors=errors or {},
         families=FAMILY_LABELS,
-        kinds=KIND_LABELS,
+        kinds=LABELS.kinds,
         frequencies=FREQUENCIES,
         search=search,
         found=found,
