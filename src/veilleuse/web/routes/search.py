@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from veilleuse.app.exports import ExportFormat, export_search
 from veilleuse.app.notices import LABELS
+from veilleuse.app.saved_searches import FREQUENCY_LABELS, AlertFrequency
 from veilleuse.app.search_page import SearchPageView, search_page
 from veilleuse.app.search_params import SearchParamsError, parse_query
 from veilleuse.core.accounts import Permission, User, can
@@ -28,8 +29,8 @@ NAVIGATION = [NavItem("Recherche", "/recherche", Permission.SEARCH, order=10)]
 Searcher = Annotated[User, Depends(require(Permission.SEARCH))]
 Exporter = Annotated[User, Depends(require(Permission.EXPORTS))]
 
-#: alert frequencies offered when saving a search (value → French label)
-FREQUENCIES = (("none", "aucune alerte"), ("daily", "quotidienne"), ("weekly", "hebdomadaire"))
+#: alert frequencies offered when saving a search (value, French label)
+FREQUENCIES = [(f.value, FREQUENCY_LABELS[f]) for f in AlertFrequency]
 
 
 def _params(request: Request) -> dict[str, list[str]]:
