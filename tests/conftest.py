@@ -13,22 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from test_support import CONTRACT_DIMENSION, es_url_or_skip
 from veilleuse.config.settings import StoreSettings
 from veilleuse.search.embedded_store import EmbeddedStore
 from veilleuse.search.store import NoticeStore
-
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "data" / "samples"
-CONTRACT_DIMENSION = 8
-
-
-def es_url_or_skip() -> str:
-    url = os.environ.get("VEILLEUSE_TEST_ES_URL")
-    if url:
-        return url
-    if os.environ.get("CI"):
-        pytest.fail("VEILLEUSE_TEST_ES_URL is not set: CI must start Elasticsearch (make es-start)")
-    pytest.skip("no Elasticsearch server: run `make es-start` and export VEILLEUSE_TEST_ES_URL")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -40,7 +40,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from conftest import SAMPLES, es_url_or_skip
+from test_support import SAMPLES, es_url_or_skip
 from veilleuse.config.settings import StoreSettings
 from veilleuse.core.models import Notice, NoticeKind
 from veilleuse.core.normalise import fold
