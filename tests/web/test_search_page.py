@@ -231,3 +231,15 @@ def test_navigation_and_permissions(client_for: Clients, ctx: Context) -> None:
     anonymous = client_for(None).get("/recherche?q=eau")
     assert anonymous.status_code == 303
     assert anonymous.headers["location"] == "/connexion?suivant=/recherche%3Fq%3Deau"
+
+
+def test_no_inline_script_or_style(client_for: Clients, ctx: Context) -> None:
+    client = client_for("officer")
+    for path in ("/recherche?mode=text&q=nettoyage", "/recherche?dep=999"):
+        page = client.get(path).text
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page), path
+        assert " style=" not in page and "<style" not in page, path
+    script = re.search(
+        r'<script src="(/static/search\.js\?v=\w+)" defer>', client.get("/recherche").text
+    )
+    assert script and client.get(script.group(1)).status_code == 200

@@ -68,7 +68,7 @@ PUBLISHED_DAYS = ((1, "aujourd'hui ou hier"), (7, "7 derniers jours"), (30, "30 
 MAIN_SORTS = ("relevance", "deadline", "-published")
 MODES = (SearchMode.HYBRID, SearchMode.TEXT, SearchMode.VECTOR)
 MODE_CHOICES = {
-    SearchMode.HYBRID: "Mots et sens (recommandé)",
+    SearchMode.HYBRID: "Mots et sens",
     SearchMode.TEXT: "Mots exacts",
     SearchMode.VECTOR: "Sens seulement (sémantique)",
 }
