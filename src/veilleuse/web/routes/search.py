@@ -67,6 +67,7 @@ def search_view(request: Request, ctx: Ctx, user: Searcher) -> Response:
         can_export=can(user, Permission.EXPORTS),
         can_save=can(user, Permission.SAVED_SEARCHES),
         frequencies=FREQUENCIES,
+        export_rows=f"{ctx.settings.exports.max_rows:,}".replace(",", "\u202f"),
     )
 
 
