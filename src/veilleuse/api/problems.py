@@ -4,7 +4,8 @@ The web shell (`web/errors.py`) already answers every error under `/api/` as
 `application/problem+json`: 401 (with `WWW-Authenticate: Bearer`), 403, 404, 422 (invalid
 body), 429, 500. What it cannot know is that a bad *query parameter* of the API is a 400 whose
 `errors` name each parameter: `ProblemRoute`, the route class of every API router, turns
-`BadParameters` and the search codec's `SearchParamsError` into that answer.
+`BadParameters` and the search codec's `SearchParamsError` into that answer, and refuses a
+query parameter the route does not document.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
@@ -50,13 +52,32 @@ def bad_request(problems: Mapping[str, str]) -> JSONResponse:
     )
 
 
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {str(f.alias) for f in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
 class ProblemRoute(APIRoute):
-    """An API route whose refused parameters (raised by the route or a dependency) are 400s."""
+    """An API route whose refused parameters (raised by the route or a dependency) are 400s,
+    and which refuses a query parameter it does not document (a typo such as `deps=59` would
+    otherwise widen the answer silently)."""
+
+    def documented_query(self) -> frozenset[str]:
+        """The query parameters the route declares, or describes in `openapi_extra`."""
+        extra = (self.openapi_extra or {}).get("parameters", [])
+        described = {p["name"] for p in extra if p.get("in") == "query"}
+        return frozenset(_query_names(self.dependant) | described)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        known = self.documented_query()
 
         async def route_handler(request: Request) -> Response:
+            unknown = [n for n in dict.fromkeys(request.query_params) if n not in known]
+            if unknown:
+                return bad_request({n: f"Paramètre inconnu : {n}." for n in unknown})
             try:
                 return await handler(request)
             except (BadParameters, SearchParamsError) as exc:
