@@ -184,12 +184,6 @@ def test_an_unknown_token_is_a_french_404_page(client_for: Clients, ctx: Context
     assert visitor.get(f"/alertes/desabonner/{token_of(search)}").status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web.deps.csrf_guard refuses every POST outside /api/ without a CSRF token, so the "
-    "RFC 8058 one-click POST the alert e-mail advertises (List-Unsubscribe-Post) fails with 403; "
-    "exempting /alertes/desabonner/ (the token is the credential, no session is used) fixes it",
-)
 def test_one_click_unsubscribe_from_a_mail_client(client_for: Clients, ctx: Context) -> None:
     search = saved_by(ctx, "officer")
     response = client_for(None).post(

@@ -190,7 +190,15 @@ async def csrf_protect(request: Request) -> None:
         )
 
 
+#: paths whose only credential is a signed token in the URL, posted by a mail client without a
+#: session (RFC 8058 one-click unsubscribe): no session, so nothing a forged request could ride
+TOKEN_PATHS = ("/alertes/desabonner/",)
+
+
 async def csrf_guard(request: Request) -> None:
-    """App-wide: `csrf_protect` on every unsafe method outside `/api/` (token-authenticated)."""
-    if request.method not in SAFE_METHODS and not is_api(request):
-        await csrf_protect(request)
+    """App-wide: `csrf_protect` on every unsafe method outside `/api/` (token-authenticated)
+    and outside the token-only paths."""
+    path = request.url.path
+    if request.method in SAFE_METHODS or is_api(request) or path.startswith(TOKEN_PATHS):
+        return
+    await csrf_protect(request)
