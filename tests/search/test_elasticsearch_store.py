@@ -275,6 +275,34 @@ def test_migrate_keeps_data_and_swaps_alias(store: ElasticsearchStore) -> None:
 
 @pytest.mark.elasticsearch
 @pytest.mark.integration
+def test_index_of_an_older_mapping_is_refused_until_migrated(
+    store: ElasticsearchStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from veilleuse.search import es_mapping
+    from veilleuse.search.store import Sort, SortKey
+
+    with monkeypatch.context() as patch:  # an index made by the previous version
+        patch.setattr(es_mapping, "MAPPING_VERSION", 1)
+        old = store.ensure_index()
+    first_seen = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+    doc = es_mapping.to_document(
+        notice("boamp:1", "Entretien des espaces verts", first_seen=first_seen)
+    )
+    del doc["search"]["updated_at"]  # version 1 documents have none
+    store.client.index(index=old, id="boamp:1", document=doc, refresh=True)
+    store._ensured = False
+    with pytest.raises(StoreError, match="veilleuse index migrate"):
+        store.count()
+    assert store.migrate() == f"{store.alias}-v2"
+    assert store.mapping_version(store.current_index() or "") == es_mapping.MAPPING_VERSION
+    listing = store.search_text(
+        "", Filters(updated_since=first_seen), sort=Sort(key=SortKey.UPDATED)
+    )
+    assert listing.uids() == ["boamp:1"] and listing.hits[0].updated_at == first_seen
+
+
+@pytest.mark.elasticsearch
+@pytest.mark.integration
 def test_rewrite_refreshes_last_seen_and_keeps_first_seen(store: ElasticsearchStore) -> None:
     original = notice("boamp:1", "Entretien des espaces verts")
     assert store.write([original]).created == ["boamp:1"]

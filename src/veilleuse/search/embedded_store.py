@@ -35,7 +35,6 @@ from veilleuse.search.store import (
     deadline_bucket,
     effective_sort,
     flag_label,
-    page_hits,
     reciprocal_rank_fusion,
 )
 
@@ -379,8 +378,24 @@ class EmbeddedStore:
         relevance = order.key is SortKey.RELEVANCE
         depth = offset + limit if relevance else candidate_depth(limit, offset)
         ranked, total = self._vector_ranking(vector, filters, depth)
-        hits = page_hits(self._hits(ranked, {}), order, limit, offset)
+        hits = self._hits(self._page(ranked, order, limit, offset), {})
         return SearchResult(hits=hits, total=total)
+
+    def _page(
+        self, ranked: Sequence[tuple[str, float]], sort: Sort, limit: int, offset: int
+    ) -> list[tuple[str, float]]:
+        """One page of ranked candidates; a non-relevance sort orders them in SQL, exactly as
+        a listing (`store.sort_hits` is the same rule), so only the page's documents load."""
+        if sort.key is SortKey.RELEVANCE:
+            return list(ranked[offset : offset + limit])
+        scores = dict(ranked)
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT n.uid FROM notices n WHERE n.uid IN (SELECT value FROM json_each(?)) "
+                f"ORDER BY {sql.order_by(sort)} LIMIT ? OFFSET ?",
+                (json.dumps(list(scores)), limit, offset),
+            ).fetchall()
+        return [(uid, scores[uid]) for (uid,) in rows]
 
     def _vector_ranking(
         self, vector: np.ndarray, filters: Filters | None, limit: int
@@ -417,9 +432,8 @@ class EmbeddedStore:
         vec, _ = self._vector_ranking(vector, filters, depth)
         fused = reciprocal_rank_fusion([[u for u, _, _ in text], [u for u, _ in vec]])
         highlights = {u: h for u, _, h in text}
-        hits = self._hits(fused, highlights)
-        page = page_hits(hits, effective_sort(sort, True), limit, offset)
-        return SearchResult(hits=page, total=max(text_total, len(fused)))
+        page = self._page(fused, effective_sort(sort, True), limit, offset)
+        return SearchResult(hits=self._hits(page, highlights), total=max(text_total, len(fused)))
 
     def _filtered_uids(self, filters: Filters) -> set[str]:
         where, params = sql.where(filters)
