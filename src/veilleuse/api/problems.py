@@ -59,6 +59,20 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
+def invalid_body(problems: Mapping[str, str]) -> JSONResponse:
+    """422 problem details naming every refused field of a JSON body."""
+    body = Problem(
+        type=PROBLEM_TYPE + "validation",
+        title="Données invalides",
+        status=422,
+        detail=" ".join(problems.values()),
+        errors=[{"field": name, "message": message} for name, message in problems.items()],
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=422, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
 class ProblemRoute(APIRoute):
     """An API route whose refused parameters (raised by the route or a dependency) are 400s,
     and which refuses a query parameter it does not document (a typo such as `deps=59` would

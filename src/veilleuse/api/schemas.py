@@ -267,24 +267,39 @@ class MeOut(BaseModel):
 
 
 class SavedSearchOut(BaseModel):
+    """One of your saved searches."""
+
     id: int
     name: str
-    query: str = Field(description="The search's query string (same parameters as /notices)")
-    frequency: str = Field(description="none, daily or weekly")
+    query: str = Field(description="Its canonical query string: the parameters of /notices")
+    frequency: str = Field(description="Alerts: none, daily or weekly")
+    frequency_label: str
     created_at: datetime
-    criteria: list[str] = Field(
-        default_factory=list, description="The criteria in French, one per line"
+    sent_up_to: datetime | None = Field(None, description="Alerts have covered it up to then")
+    criteria: list[str] = Field(description="The criteria in French, one per line")
+    search_url: str = Field(description="The search page showing it")
+    api_url: str = Field(description="Its results in this API (/api/v1/notices?…)")
+    problem: str | None = Field(
+        None, description="Why a stored query no longer reads (it then lists every notice)"
     )
 
 
+class SavedSearchList(BaseModel):
+    items: list[SavedSearchOut]
+
+
 class SavedSearchIn(BaseModel):
-    """A search to save: its query string, or its parameters as an object."""
+    """A search to save: its query string, or its parameters as an object (one of the two)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    query: str | None = Field(None, description="e.g. `q=nettoyage&dep=59`")
-    params: dict[str, str | list[str]] | None = Field(
-        None, description='e.g. {"q": "nettoyage", "dep": ["59", "62"]}'
+    query: str | None = Field(
+        None,
+        max_length=4000,
+        description="The search page's query string, e.g. `q=nettoyage&dep=59`",
     )
-    frequency: str = Field("weekly", description="none, daily or weekly")
+    params: dict[str, str | list[str]] | None = Field(
+        None, description='The same as an object, e.g. {"q": "nettoyage", "dep": ["59", "62"]}'
+    )
+    frequency: str = Field("none", description="Alerts: none, daily or weekly")
