@@ -26,6 +26,7 @@ from veilleuse.app.changes import ChangePosition, changes
 from veilleuse.app.search import paris_today
 from veilleuse.app.search_params import parse_query, to_query_string
 from veilleuse.core.accounts import Permission, User
+from veilleuse.core.errors import ValidationError
 
 router = APIRouter(prefix="/api/v1", tags=["avis"], route_class=ProblemRoute)
 
@@ -108,7 +109,10 @@ def changes_feed(request: Request, ctx: Ctx, user: Reader, key: CursorKey) -> Ch
     print_ = fingerprint(KIND, canonical)
     after = _position(decode_cursor(key, KIND, print_, cursor)) if cursor else None
     limit = query.per_page if per_page_given else DEFAULT_PER_PAGE
-    report = changes(ctx, filters, since=since, after=after, limit=limit)
+    try:
+        report = changes(ctx, filters, since=since, after=after, limit=limit)
+    except ValidationError as exc:  # a batch too large to page past: narrow the filters
+        raise BadParameters({"cursor": f"Paramètre cursor : {exc}."}) from None
     next_cursor = None
     if report.more and report.position is not None:
         p = report.position
