@@ -50,9 +50,7 @@ def test_weekly_watch_twice_is_idempotent(tmp_path: Path, monkeypatch: pytest.Mo
     assert store.count() == stored
     store.close()
     assert sum(r.new for r in second.runs) == 0
-    assert sum(r.unchanged for r in second.runs) == sum(
-        r.fetched - r.rejected for r in second.runs
-    )
+    assert sum(r.unchanged for r in second.runs) == sum(r.fetched - r.rejected for r in second.runs)
     assert second.digests.sent == [] and second.digests.items == 0
     assert sorted(outbox.glob("*.eml")) == mails
     assert second.embedded.embedded == 0

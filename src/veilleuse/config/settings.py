@@ -209,8 +209,7 @@ class WebSettings(BaseModel):
     base_url: str = Field(
         "http://127.0.0.1:8000",
         description=(
-            "Public URL of the web app, for links in e-mails; https:// makes session "
-            "cookies Secure"
+            "Public URL of the web app, for links in e-mails; https:// makes session cookies Secure"
         ),
     )
     demo_password: str = Field(
