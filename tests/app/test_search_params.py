@@ -11,13 +11,12 @@ from veilleuse.app.search import SearchMode, SearchQuery
 from veilleuse.app.search_params import (
     PARAMS,
     SearchParamsError,
-    describe_filters,
-    describe_sort,
     parse_query,
     parse_query_string,
     search_page_url,
     to_query_string,
 )
+from veilleuse.app.search_wording import describe_filters, describe_sort
 from veilleuse.core.errors import ValidationError
 from veilleuse.core.models import NoticeKind, NoticeStatus
 from veilleuse.search.store import Filters, Sort, SortKey

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from veilleuse.api.problems import BadParameters
-from veilleuse.app.search_params import MAX_PER_PAGE, PARAMS, SORTS
+from veilleuse.app.search_param_values import SORTS
+from veilleuse.app.search_params import MAX_PER_PAGE, PARAMS
 
 _LIST = {"type": "array", "items": {"type": "string"}}
 _DAY = {"type": "string", "format": "date"}

@@ -33,7 +33,8 @@ from veilleuse.app.context import Context
 from veilleuse.app.digest import min_interval
 from veilleuse.app.saved_searches import base_url, unsubscribe_url
 from veilleuse.app.search import SearchMode, paris_today, search
-from veilleuse.app.search_params import describe_filters, parse_query_string, search_page_url
+from veilleuse.app.search_params import parse_query_string, search_page_url
+from veilleuse.app.search_wording import describe_filters
 from veilleuse.core.errors import MailError, RecordsError, ValidationError
 from veilleuse.core.models import Notice
 from veilleuse.digests.alerts import Alert, AlertSection, build_alert_message, render_alert

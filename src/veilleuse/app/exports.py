@@ -27,12 +27,8 @@ from typing import Any
 
 from veilleuse.app.context import Context
 from veilleuse.app.search import SearchMode, SearchQuery, search
-from veilleuse.app.search_params import (
-    STATUS_LABELS,
-    describe_filters,
-    describe_sort,
-    search_page_url,
-)
+from veilleuse.app.search_params import search_page_url
+from veilleuse.app.search_wording import STATUS_LABELS, describe_filters, describe_sort
 from veilleuse.core.actors_io import CSV_COLUMNS, CSV_OPTIONAL_COLUMNS
 from veilleuse.core.models import Actor, Notice
 from veilleuse.core.normalise import PARIS

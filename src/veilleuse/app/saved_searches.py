@@ -15,12 +15,8 @@ from enum import StrEnum
 
 from veilleuse.app.context import Context
 from veilleuse.app.search import SearchQuery
-from veilleuse.app.search_params import (
-    describe_filters,
-    parse_query_string,
-    search_page_url,
-    to_query_string,
-)
+from veilleuse.app.search_params import parse_query_string, search_page_url, to_query_string
+from veilleuse.app.search_wording import describe_filters
 from veilleuse.core.errors import NotFoundError, ValidationError
 from veilleuse.records import saved_searches as saved
 from veilleuse.records.saved_searches import SavedSearchRecord

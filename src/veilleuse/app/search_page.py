@@ -23,14 +23,12 @@ from urllib.parse import parse_qsl
 
 from veilleuse.app.context import Context
 from veilleuse.app.search import SearchMode, SearchQuery, SearchReport, search
-from veilleuse.app.search_params import (
+from veilleuse.app.search_params import parse_query, sort_param, to_query_string
+from veilleuse.app.search_wording import (
     SORT_LABELS,
     STATUS_LABELS,
     describe_filters,
     describe_sort,
-    parse_query,
-    sort_param,
-    to_query_string,
 )
 from veilleuse.core.errors import ConfigError
 from veilleuse.core.geo import department_name

@@ -38,7 +38,7 @@ class AlertSection:
     """One saved search's part of an alert."""
 
     name: str
-    criteria: list[str]  # French lines (app.search_params.describe_filters)
+    criteria: list[str]  # French lines (app.search_wording.describe_filters)
     search_url: str
     unsubscribe_url: str
     notices: list[Notice]
