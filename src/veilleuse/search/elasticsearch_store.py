@@ -13,7 +13,7 @@ hits the RRF score. Connection, lifecycle and bulk mechanics are in es_index.py.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -63,13 +63,18 @@ class ElasticsearchStore(EsIndex):
         self, notices: Iterable[Notice], policy: DuplicatePolicy = DuplicatePolicy.OVERWRITE
     ) -> WriteReport:
         report = WriteReport()
-        now = _now()
         es = self._ready()
         touched = False
+        floor = self._latest_instant()
         with self._guard("write"):
             for chunk in batched(notices, self.settings.bulk_chunk_size):
-                ops = self._plan(chunk, policy, now, report)
-                for uid, outcome, error in self._bulk(ops):
+                ops = self._plan(chunk, policy, _now(), report)
+                # the change instant is taken as late as possible: after planning, under the
+                # store's write lock, right before the chunk is sent (see Filters.updated_since)
+                with self._write_lock:
+                    self._stamp(ops, self._write_instant(floor))
+                    results = self._bulk(ops)
+                for uid, outcome, error in results:
                     if error:
                         report.failed.append((uid, error))
                     else:
@@ -78,6 +83,37 @@ class ElasticsearchStore(EsIndex):
             if touched:
                 es.indices.refresh(index=self.alias)
         return report
+
+    def _latest_instant(self) -> datetime | None:
+        """The latest change instant the index shows (None when no document has one)."""
+        with self._guard("latest change"):
+            response = self.client.search(
+                index=self.alias,
+                size=1,
+                sort=[{f"{SEARCH}.updated_at": {"order": "desc", "missing": "_last"}}],
+                source_includes=[f"{SEARCH}.updated_at"],
+                track_total_hits=False,
+            )
+        hits = response["hits"]["hits"]
+        return updated_at_of(hits[0]["_source"]) if hits else None
+
+    def _write_instant(self, floor: datetime | None) -> datetime:
+        """The instant a chunk stamps on the notices it changes: now, but strictly later than the
+        last one this store object wrote and than `floor` (the latest one the index showed when
+        the write began: a clock gone back, another process's writes). Write lock held."""
+        now = _now()
+        latest = max([t for t in (self._last_instant, floor) if t is not None], default=None)
+        if latest is not None and now <= latest:
+            now = latest + timedelta(microseconds=1)
+        self._last_instant = now
+        return now
+
+    @staticmethod
+    def _stamp(ops: list[Op], instant: datetime) -> None:
+        """Set the change instant of the created and updated documents among `ops`."""
+        for outcome, _, _, body in ops:
+            if outcome in ("created", "updated") and body is not None:
+                body[SEARCH]["updated_at"] = iso_utc(instant)
 
     def _plan(
         self, chunk: list[Notice], policy: DuplicatePolicy, now: datetime, report: WriteReport
@@ -107,7 +143,8 @@ class ElasticsearchStore(EsIndex):
             )
             kept = notice.model_copy(update={"first_seen": first_seen, "last_seen": now})
             # a changed notice keeps its vector (uids_without_vector sees a stale hash) and its
-            # content changed now; an unchanged one (above) keeps its updated_at
+            # content changed now (`_stamp` sets the instant when the chunk is sent); an
+            # unchanged one (above) keeps its updated_at
             carried = {**vector_fields(prev or {}), "updated_at": iso_utc(now)}
             try:
                 doc = to_document(kept, carried)

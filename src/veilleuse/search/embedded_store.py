@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _parse(text: str | None) -> datetime | None:
+    """A stored instant (`iso_utc_us`), aware."""
+    if not text:
+        return None
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _body(notice: Notice) -> str:
     parts = [notice.description or "", notice.buyer.name or ""]
     for lot in notice.lots:
@@ -71,6 +79,8 @@ class EmbeddedStore:
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
         self._matrix: tuple[list[str], np.ndarray] | None = None
+        #: the last write instant taken here (a notice deleted since may have held it)
+        self._last_instant: datetime | None = None
 
     # ------------------------------------------------------------------ connection
 
@@ -101,8 +111,8 @@ class EmbeddedStore:
         self, notices: Iterable[Notice], policy: DuplicatePolicy = DuplicatePolicy.OVERWRITE
     ) -> WriteReport:
         report = WriteReport()
-        now = _now()
         with self._lock, self.conn:
+            now = self._write_instant()
             for notice in notices:
                 try:
                     self._write_one(notice, policy, now, report)
@@ -111,6 +121,29 @@ class EmbeddedStore:
         if report.created or report.updated:
             self._matrix = None
         return report
+
+    def _write_instant(self) -> datetime:
+        """The instant this write stamps on the notices it changes (`updated_at`).
+
+        Called with the lock held: it takes SQLite's write lock first (`BEGIN IMMEDIATE`, which
+        also waits for a writer in another process), so no write can commit between this instant
+        and this one's commit. Strictly later than every instant stored before, even when the
+        clock went back: a notice committed after a client read the changes feed never carries an
+        instant earlier than one the client saw (see `Filters.updated_since`).
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            (stored,) = self.conn.execute("SELECT max(updated_at) FROM notices").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"embedded store {self.path}: cannot write ({exc})") from exc
+        now = _now()
+        floor = max(
+            [t for t in (self._last_instant, _parse(stored)) if t is not None], default=None
+        )
+        if floor is not None and now <= floor:
+            now = floor + timedelta(microseconds=1)
+        self._last_instant = now
+        return now
 
     def _write_one(
         self, notice: Notice, policy: DuplicatePolicy, now: datetime, report: WriteReport

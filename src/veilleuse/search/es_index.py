@@ -9,9 +9,11 @@ store's error tree with the URL (credentials removed) and what to check.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -76,6 +78,11 @@ class EsIndex:
         self.dimension = dimension
         self._client: Elasticsearch | None = None
         self._ensured = False
+        #: held while a write chunk takes its change instant and is sent: one process's writes
+        #: reach the index in the order of their instants
+        self._write_lock = threading.Lock()
+        #: the last change instant written through this object
+        self._last_instant: datetime | None = None
         self.sleep: Callable[[float], None] = time.sleep  # seam: tests make backoff instant
 
     # ------------------------------------------------------------------ connection

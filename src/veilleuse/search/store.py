@@ -65,6 +65,27 @@ class Filters(BaseModel):
             "notices again rather than losing the rest of a batch written at the same time)"
         ),
     )
+    """Notices whose `updated_at` (stamped by the store when it writes their changed content) is
+    at or after this instant.
+
+    Inclusive: a client resuming from the last instant it saw gets that instant's notices again
+    rather than losing the rest of a batch written at the same time.
+
+    What a client resuming from its high-water mark (the changes feed) can rely on:
+
+    - embedded store: nothing is missed. A write takes its instant once it holds SQLite's write
+      lock (in-process and across processes), strictly later than every instant stored before,
+      even when the clock went back: no notice becomes readable with an instant earlier than one
+      already readable.
+    - Elasticsearch: nothing is missed among writes made through one store object (one
+      process): each bulk chunk takes its instant under the object's write lock right before it
+      is sent, strictly later than the previous one and than the latest the index showed when
+      the write began. Writers in different processes cannot be ordered: a chunk stamped while
+      another process's later chunk becomes searchable may appear with an instant earlier than
+      one already read, by up to one bulk request plus the index refresh (about a second). A
+      client that must miss nothing then resumes from its high-water mark minus a margin (a
+      minute) and deduplicates by uid + `updated_at`.
+    """
     first_seen_from: datetime | None = Field(
         None, description="Notices first stored at or after this instant (alerts)"
     )
