@@ -47,7 +47,8 @@ class MatchRow(Base):
 
     __tablename__ = "matches"
     actor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    notice_uid: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # the key starts with the actor: one notice's matches are read through this index
+    notice_uid: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
     score: Mapped[float] = mapped_column(Float)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -266,7 +267,7 @@ class PushRow(Base):
     __table_args__ = (UniqueConstraint("actor_id", "notice_uid"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     actor_id: Mapped[str] = mapped_column(String(64), index=True)
-    notice_uid: Mapped[str] = mapped_column(String(200))
+    notice_uid: Mapped[str] = mapped_column(String(200), index=True)  # a notice's pushes
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
