@@ -12,7 +12,7 @@ from datetime import date, datetime
 from veilleuse.app.search import SearchMode, SearchQuery
 from veilleuse.app.search_params import sort_param
 from veilleuse.core.geo import department_name
-from veilleuse.core.models import NoticeStatus
+from veilleuse.core.models import NoticeKind, NoticeStatus
 from veilleuse.core.normalise import PARIS
 from veilleuse.digests.render import (
     KIND_LABELS,
@@ -43,6 +43,34 @@ MODE_LABELS = {
     SearchMode.VECTOR: "sémantique",
     SearchMode.HYBRID: "mots et sens",
 }
+AUDIENCE_LABELS = {
+    "associations": "associations",
+    "companies": "entreprises",
+    "local_authorities": "collectivités",
+    "public_bodies": "établissements publics",
+    "education": "enseignement et formation",
+    "researchers": "recherche",
+    "individuals": "particuliers",
+    "farmers": "agriculteur·rices",
+    "social_landlords": "bailleurs sociaux",
+}
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def kind_label(value: str) -> str:
+    try:
+        return KIND_LABELS[NoticeKind(value)]
+    except ValueError:
+        return value
+
+
+def status_label(value: str) -> str:
+    try:
+        return STATUS_LABELS[NoticeStatus(value)]
+    except ValueError:
+        return value
 
 
 def cpv_text(prefix: str) -> str:
@@ -53,6 +81,13 @@ def cpv_text(prefix: str) -> str:
 def department_text(code: str) -> str:
     name = department_name(code)
     return f"{code} – {name}" if name else code
+
+
+def audience_label(value: str) -> str:
+    return AUDIENCE_LABELS.get(value, value.replace("-", " ").replace("_", " "))
+
+
+# --------------------------------------------------------------------------- sentences
 
 
 def _yes_no(value: bool) -> str:
