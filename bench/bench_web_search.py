@@ -39,8 +39,8 @@ import bench_store as gen_mod
 import numpy as np
 from fastapi.testclient import TestClient
 
-from veilleuse.app.accounts import DEMO_OFFICER, seed_demo
 from veilleuse.app.context import Context
+from veilleuse.app.demo_accounts import DEMO_OFFICER, seed_demo
 from veilleuse.app.search import SearchMode
 from veilleuse.config.settings import Settings, get_settings
 from veilleuse.search.store import Filters

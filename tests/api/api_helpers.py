@@ -10,7 +10,7 @@ import httpx
 import numpy as np
 from web_helpers import email_of
 
-from veilleuse.app import accounts
+from veilleuse.app import accounts, api_tokens
 from veilleuse.app.context import Context
 from veilleuse.app.search import paris_today
 from veilleuse.core.models import Buyer, Notice, NoticeKind, Places
@@ -101,7 +101,7 @@ def seed_notices(ctx: Context) -> None:
 def make_token(ctx: Context, who: str, name: str = "tests") -> str:
     """A new API token (the clear text) of the USERS account `who`."""
     user = accounts.get_user_by_email(ctx, email_of(who))
-    _, clear = accounts.create_token(ctx, user, name)
+    _, clear = api_tokens.create_token(ctx, user, name)
     return clear
 
 

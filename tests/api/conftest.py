@@ -4,7 +4,7 @@ The fixtures of tests/web/conftest.py (`seeded_web_data`, `web_settings`, `clien
 re-exposed from that file (loaded under another module name, so both folders can run in one
 session); `web_app` is redefined here with a keyword embedder in the app's Context, so hybrid
 searches with words run without the model. `api_client(role)` is a TestClient sending a fresh
-token of that role's account (created by `app.accounts.create_token`).
+token of that role's account (created by `app.api_tokens.create_token`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from web_helpers import USERS, email_of
 
-from veilleuse.app import accounts
+from veilleuse.app import accounts, api_tokens
 from veilleuse.app.context import Context
 from veilleuse.config.settings import Settings
 from veilleuse.core.accounts import ROLE_PERMISSIONS, Permission, Role
@@ -57,11 +57,11 @@ def test_a_revoked_token_stops_working(web_app: tuple[FastAPI, Settings]) -> Non
     app, _ = web_app
     ctx: Context = app.state.ctx
     user = accounts.get_user_by_email(ctx, email_of("officer"))
-    token, clear = accounts.create_token(ctx, user, "à révoquer")
+    token, clear = api_tokens.create_token(ctx, user, "à révoquer")
     client = TestClient(app, raise_server_exceptions=False)
     client.headers["Authorization"] = f"Bearer {clear}"
     assert client.get("/api/v1/me").status_code == 200
-    accounts.revoke_token(ctx, user, token.id)
+    api_tokens.revoke_token(ctx, user, token.id)
     unauthorised(client.get("/api/v1/me"))
 
 
@@ -85,10 +85,10 @@ def test_roles_without_api_tokens_get_no_api_access(
     ctx: Context = app.state.ctx
     user = accounts.get_user_by_email(ctx, email_of(who))
     with pytest.raises(PermissionDeniedError):
-        accounts.create_token(ctx, user, "interdit")
+        api_tokens.create_token(ctx, user, "interdit")
     clear = "vl_" + who * 8
     account_records.create_token(
-        ctx.records, user.id, "posé à la main", accounts._digest(clear), clear[:10]
+        ctx.records, user.id, "posé à la main", api_tokens._digest(clear), clear[:10]
     )
     client = TestClient(app, raise_server_exceptions=False)
     unauthorised(client.get("/api/v1/me", headers={"Authorization": f"Bearer {clear}"}))

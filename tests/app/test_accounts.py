@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from veilleuse.app import accounts, territories
+from veilleuse.app import accounts, api_tokens, demo_accounts, sign_in, territories, web_server
 from veilleuse.app.actors import ensure_demo_actors
 from veilleuse.app.context import Context
 from veilleuse.config.settings import Settings, get_settings
@@ -115,7 +115,7 @@ def test_disable_user(ctx: Context) -> None:
         accounts.disable_user(ctx, admin.id, by=admin)
     assert not accounts.disable_user(ctx, user.id, by=admin).active
     with pytest.raises(AuthenticationError, match="désactivé"):
-        accounts.authenticate(ctx, user.email, PASSWORD, "10.0.0.1")
+        sign_in.authenticate(ctx, user.email, PASSWORD, "10.0.0.1")
     with pytest.raises(NotFoundError):
         accounts.disable_user(ctx, 9999)
 
@@ -125,12 +125,12 @@ def test_disable_user(ctx: Context) -> None:
 
 def test_authenticate_refuses_without_saying_which_part_was_wrong(ctx: Context) -> None:
     user = officer(ctx)
-    assert accounts.authenticate(ctx, "OFFICER@valenciennes.test ", PASSWORD, "10.0.0.1") == user
+    assert sign_in.authenticate(ctx, "OFFICER@valenciennes.test ", PASSWORD, "10.0.0.1") == user
     with pytest.raises(AuthenticationError) as wrong_password:
-        accounts.authenticate(ctx, user.email, PASSWORD + "!", "10.0.0.1")
+        sign_in.authenticate(ctx, user.email, PASSWORD + "!", "10.0.0.1")
     with pytest.raises(AuthenticationError) as unknown:
-        accounts.authenticate(ctx, "personne@valenciennes.test", PASSWORD, "10.0.0.1")
-    assert str(wrong_password.value) == str(unknown.value) == accounts.WRONG_CREDENTIALS
+        sign_in.authenticate(ctx, "personne@valenciennes.test", PASSWORD, "10.0.0.1")
+    assert str(wrong_password.value) == str(unknown.value) == sign_in.WRONG_CREDENTIALS
 
 
 def test_five_failures_for_an_email_lock_it_for_the_window(ctx: Context, clock: Clock) -> None:
@@ -138,19 +138,19 @@ def test_five_failures_for_an_email_lock_it_for_the_window(ctx: Context, clock: 
     for minute in range(5):
         clock.now = T0 + timedelta(minutes=minute)
         with pytest.raises(AuthenticationError):
-            accounts.authenticate(ctx, user.email, "mauvais mot de passe", f"10.0.0.{minute}")
+            sign_in.authenticate(ctx, user.email, "mauvais mot de passe", f"10.0.0.{minute}")
     clock.now = T0 + timedelta(minutes=5)
     with pytest.raises(ThrottledError) as caught:  # even with the right password
-        accounts.authenticate(ctx, user.email, PASSWORD, "10.0.0.99")
+        sign_in.authenticate(ctx, user.email, PASSWORD, "10.0.0.99")
     # the oldest of the five failures leaves the 15-minute window at T0 + 15 min
     assert caught.value.retry_after == 10 * 60
     assert "Réessayez dans 10 minutes" in str(caught.value)
     clock.now = T0 + timedelta(minutes=15, seconds=1)
-    assert accounts.authenticate(ctx, user.email, PASSWORD, "10.0.0.99") == user
+    assert sign_in.authenticate(ctx, user.email, PASSWORD, "10.0.0.99") == user
     # success forgot the failures: four more are allowed at once
     for _ in range(4):
         with pytest.raises(AuthenticationError) as caught_again:
-            accounts.authenticate(ctx, user.email, "mauvais mot de passe", "10.0.0.99")
+            sign_in.authenticate(ctx, user.email, "mauvais mot de passe", "10.0.0.99")
         assert not isinstance(caught_again.value, ThrottledError)
 
 
@@ -158,10 +158,10 @@ def test_twenty_failures_from_one_client_lock_that_client(ctx: Context) -> None:
     user = officer(ctx)
     for n in range(20):
         with pytest.raises(AuthenticationError):
-            accounts.authenticate(ctx, f"inconnu{n}@valenciennes.test", "x" * 12, "192.0.2.7")
+            sign_in.authenticate(ctx, f"inconnu{n}@valenciennes.test", "x" * 12, "192.0.2.7")
     with pytest.raises(ThrottledError, match="Trop de tentatives"):
-        accounts.authenticate(ctx, user.email, PASSWORD, "192.0.2.7")
-    assert accounts.authenticate(ctx, user.email, PASSWORD, "192.0.2.8") == user
+        sign_in.authenticate(ctx, user.email, PASSWORD, "192.0.2.7")
+    assert sign_in.authenticate(ctx, user.email, PASSWORD, "192.0.2.8") == user
 
 
 def test_a_hash_made_with_other_parameters_is_redone_at_login(tmp_path: Path) -> None:
@@ -171,7 +171,7 @@ def test_a_hash_made_with_other_parameters_is_redone_at_login(tmp_path: Path) ->
         before = stored_hash(ctx, user.email)
     assert "m=1024,t=1,p=1" in before
     with Context(make_settings(tmp_path, password_memory_kib=2048, password_time_cost=2)) as ctx:
-        assert accounts.authenticate(ctx, user.email, PASSWORD, "10.0.0.1") == user
+        assert sign_in.authenticate(ctx, user.email, PASSWORD, "10.0.0.1") == user
         after = stored_hash(ctx, user.email)
         assert "m=2048,t=2,p=1" in after
         # a rehash is not a password change: sessions stay valid
@@ -181,17 +181,17 @@ def test_a_hash_made_with_other_parameters_is_redone_at_login(tmp_path: Path) ->
 def test_change_password(ctx: Context, clock: Clock) -> None:
     user = officer(ctx)
     with pytest.raises(AuthenticationError, match="actuel est incorrect"):
-        accounts.change_password(ctx, user.id, "pas le bon", "nouvelle phrase de passe", "c")
+        sign_in.change_password(ctx, user.id, "pas le bon", "nouvelle phrase de passe", "c")
     with pytest.raises(ValidationError, match="12 caractères"):
-        accounts.change_password(ctx, user.id, PASSWORD, "court", "c")
+        sign_in.change_password(ctx, user.id, PASSWORD, "court", "c")
     with pytest.raises(ValidationError, match="différent"):
-        accounts.change_password(ctx, user.id, PASSWORD, PASSWORD, "c")
+        sign_in.change_password(ctx, user.id, PASSWORD, PASSWORD, "c")
     clock.now = T0 + timedelta(hours=1)
-    changed = accounts.change_password(ctx, user.id, PASSWORD, "nouvelle phrase de passe", "c")
+    changed = sign_in.change_password(ctx, user.id, PASSWORD, "nouvelle phrase de passe", "c")
     assert changed.password_changed_at == clock.now
-    assert accounts.authenticate(ctx, user.email, "nouvelle phrase de passe", "c") == changed
+    assert sign_in.authenticate(ctx, user.email, "nouvelle phrase de passe", "c") == changed
     with pytest.raises(AuthenticationError):
-        accounts.authenticate(ctx, user.email, PASSWORD, "c")
+        sign_in.authenticate(ctx, user.email, PASSWORD, "c")
 
 
 # --------------------------------------------------------------------------- API tokens
@@ -199,10 +199,10 @@ def test_change_password(ctx: Context, clock: Clock) -> None:
 
 def test_tokens_are_shown_once_and_stored_as_sha256(ctx: Context) -> None:
     user = officer(ctx)
-    token, clear = accounts.create_token(ctx, user, "  tableur du réseau ")
+    token, clear = api_tokens.create_token(ctx, user, "  tableur du réseau ")
     assert clear.startswith("vl_") and len(clear) == 3 + 43
     assert token.name == "tableur du réseau" and token.prefix == clear[:10] and token.active
-    assert accounts.user_for_token(ctx, clear) == user
+    assert api_tokens.user_for_token(ctx, clear) == user
     db = Path(ctx.settings.records_url().removeprefix("sqlite:///"))
     with sqlite3.connect(db) as connection:
         rows = connection.execute("select token_hash, last_used_at from api_tokens").fetchall()
@@ -215,23 +215,23 @@ def test_tokens_are_shown_once_and_stored_as_sha256(ctx: Context) -> None:
 def test_revoked_tokens_and_disabled_owners_are_refused(ctx: Context) -> None:
     user = officer(ctx)
     other = officer(ctx, "other@valenciennes.test")
-    token, clear = accounts.create_token(ctx, user, "a")
+    token, clear = api_tokens.create_token(ctx, user, "a")
     with pytest.raises(NotFoundError):
-        accounts.revoke_token(ctx, other, token.id)  # not theirs
-    accounts.revoke_token(ctx, user, token.id)
+        api_tokens.revoke_token(ctx, other, token.id)  # not theirs
+    api_tokens.revoke_token(ctx, user, token.id)
     with pytest.raises(AuthenticationError):
-        accounts.user_for_token(ctx, clear)
+        api_tokens.user_for_token(ctx, clear)
     with pytest.raises(NotFoundError):
-        accounts.revoke_token(ctx, user, token.id)  # already revoked
-    (listed,) = accounts.list_tokens(ctx, user)
+        api_tokens.revoke_token(ctx, user, token.id)  # already revoked
+    (listed,) = api_tokens.list_tokens(ctx, user)
     assert not listed.active
-    _, second = accounts.create_token(ctx, other, "b")
+    _, second = api_tokens.create_token(ctx, other, "b")
     accounts.disable_user(ctx, other.id)
     with pytest.raises(AuthenticationError):
-        accounts.user_for_token(ctx, second)
+        api_tokens.user_for_token(ctx, second)
     for bogus in ("", "vl_", "abc", "vl_" + "x" * 43):
         with pytest.raises(AuthenticationError):
-            accounts.user_for_token(ctx, bogus)
+            api_tokens.user_for_token(ctx, bogus)
 
 
 def test_roles_without_api_access_get_no_token(ctx: Context) -> None:
@@ -239,9 +239,9 @@ def test_roles_without_api_access_get_no_token(ctx: Context) -> None:
         ctx, "c@valenciennes.test", "", Role.COMMITTEE, PASSWORD, "valenciennes"
     )
     with pytest.raises(PermissionDeniedError):
-        accounts.create_token(ctx, committee, "a")
+        api_tokens.create_token(ctx, committee, "a")
     with pytest.raises(ValidationError, match="nom"):
-        accounts.create_token(ctx, officer(ctx), "   ")
+        api_tokens.create_token(ctx, officer(ctx), "   ")
 
 
 # --------------------------------------------------------------------------- session key
@@ -249,15 +249,15 @@ def test_roles_without_api_access_get_no_token(ctx: Context) -> None:
 
 def test_session_secret_is_generated_once_with_mode_0600(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    first = accounts.session_secret(settings)
+    first = web_server.session_secret(settings)
     path = settings.web_secret_path()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert len(first) >= 32 and accounts.session_secret(settings) == first
+    assert len(first) >= 32 and web_server.session_secret(settings) == first
     path.chmod(0o644)
-    assert accounts.session_secret(settings) == first
+    assert web_server.session_secret(settings) == first
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     given = make_settings(tmp_path / "other", secret_key="k" * 40)
-    assert accounts.session_secret(given) == "k" * 40
+    assert web_server.session_secret(given) == "k" * 40
     assert not given.web_secret_path().exists()
 
 
@@ -299,23 +299,23 @@ def test_visible_actor_ids(ctx: Context) -> None:
 def test_seed_demo_is_idempotent_and_refused_among_real_accounts(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "demo")
     with Context(settings) as ctx:
-        first = accounts.seed_demo(ctx)
+        first = demo_accounts.seed_demo(ctx)
         assert len(first.users_created) == 6 and first.territories_created == 2
         assert first.login_url == "http://127.0.0.1:8000/connexion"
         assert first.password == "veilleuse-demo-2026"
-        again = accounts.seed_demo(ctx)
+        again = demo_accounts.seed_demo(ctx)
         assert again.users_created == [] and again.territories_created == 0
         roles = {u.role for u in accounts.list_users(ctx)}
         assert roles == set(Role)
-        officer_user = accounts.authenticate(ctx, first.officer_email, first.password, "c")
+        officer_user = sign_in.authenticate(ctx, first.officer_email, first.password, "c")
         assert officer_user.territory_id == "valenciennes"
         actor = accounts.get_user_by_email(ctx, "esat@acteurs.test")
         assert actor.actor_id == "esat-jardins-escaut"
         # a changed demo password is set back, so the printed one always works
-        accounts.change_password(ctx, officer_user.id, first.password, PASSWORD, "c")
-        assert accounts.seed_demo(ctx).passwords_reset == [first.officer_email]
+        sign_in.change_password(ctx, officer_user.id, first.password, PASSWORD, "c")
+        assert demo_accounts.seed_demo(ctx).passwords_reset == [first.officer_email]
     with Context(make_settings(tmp_path / "real")) as ctx:
         accounts.create_user(ctx, "vraie@personne.fr", "", Role.ADMIN, PASSWORD)
         with pytest.raises(ValidationError, match="comptes réels"):
-            accounts.seed_demo(ctx)
+            demo_accounts.seed_demo(ctx)
         assert len(accounts.list_users(ctx)) == 1

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from veilleuse.app.accounts import DEMO_OFFICER
+from veilleuse.app.demo_accounts import DEMO_OFFICER
 from veilleuse.config.settings import WebSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from web_helpers import PASSWORD, post_form
 
-from veilleuse.app.accounts import user_for_token
+from veilleuse.app.api_tokens import user_for_token
 from veilleuse.config.settings import Settings
 
 Clients = Callable[[str | None], TestClient]

@@ -18,8 +18,9 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from veilleuse.api.cursors import derive_key
-from veilleuse.app.accounts import session_secret, user_for_token
+from veilleuse.app.api_tokens import user_for_token
 from veilleuse.app.context import Context
+from veilleuse.app.web_server import session_secret
 from veilleuse.core.accounts import Permission, User, can
 from veilleuse.core.errors import AuthenticationError, PermissionDeniedError
 

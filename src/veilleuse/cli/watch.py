@@ -94,7 +94,7 @@ def demo(
     """Run the weekly watch on the bundled recorded sources and example actor profiles, then
     create the demo territories and accounts of the web app and say how to log in."""
     run_weekly(source_dir=str(source_dir) if source_dir else None, load_demo_actors=True)
-    from veilleuse.app.accounts import seed_demo
+    from veilleuse.app.demo_accounts import seed_demo
 
     with Context() as ctx:
         seeded = seed_demo(ctx)

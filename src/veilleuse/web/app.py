@@ -22,8 +22,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from veilleuse.app.accounts import open_records, session_secret
 from veilleuse.app.context import Context
+from veilleuse.app.web_server import open_records, session_secret
 from veilleuse.config.settings import Settings, get_settings
 from veilleuse.web.deps import csrf_guard
 from veilleuse.web.errors import install_error_handlers

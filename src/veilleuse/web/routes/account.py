@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from veilleuse.app import accounts
+from veilleuse.app import api_tokens, sign_in
+from veilleuse.app.passwords import MAX_PASSWORD_LENGTH
 from veilleuse.core.accounts import ApiToken, Permission, User
 from veilleuse.core.errors import AuthenticationError, ThrottledError, ValidationError
 from veilleuse.web.deps import Ctx, CurrentUser, client_address, require, start_session
@@ -16,7 +17,7 @@ from veilleuse.web.templating import flash, render
 router = APIRouter(include_in_schema=False)
 
 TokenUser = Annotated[User, Depends(require(Permission.API_TOKENS))]
-MAX = accounts.MAX_PASSWORD_LENGTH
+MAX = MAX_PASSWORD_LENGTH
 
 
 @router.get("/compte/mot-de-passe")
@@ -36,7 +37,7 @@ def change_password(
     try:
         if new != confirm:
             raise ValidationError("Les deux saisies du nouveau mot de passe diffèrent.")
-        changed = accounts.change_password(ctx, user.id, current, new, client_address(request))
+        changed = sign_in.change_password(ctx, user.id, current, new, client_address(request))
     except ThrottledError as exc:
         response = render(request, "account/password.html", 429, error=str(exc))
         response.headers["Retry-After"] = str(exc.retry_after)
@@ -53,7 +54,7 @@ def change_password(
 def _tokens_page(
     request: Request, ctx: Ctx, user: User, status: int = 200, **values: object
 ) -> Response:
-    tokens: list[ApiToken] = accounts.list_tokens(ctx, user)
+    tokens: list[ApiToken] = api_tokens.list_tokens(ctx, user)
     values.setdefault("new_token", None)
     values.setdefault("error", None)
     return render(request, "account/tokens.html", status, tokens=tokens, **values)
@@ -69,7 +70,7 @@ def create_token(
     request: Request, ctx: Ctx, user: TokenUser, name: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     try:
-        token, clear = accounts.create_token(ctx, user, name)
+        token, clear = api_tokens.create_token(ctx, user, name)
     except ValidationError as exc:
         return _tokens_page(request, ctx, user, 422, error=str(exc))
     # shown once, in this response only: never put in a redirect, a flash or a log
@@ -78,6 +79,6 @@ def create_token(
 
 @router.post("/compte/jetons/{token_id}/revoquer")
 def revoke_token(request: Request, ctx: Ctx, user: TokenUser, token_id: int) -> Response:
-    accounts.revoke_token(ctx, user, token_id)
+    api_tokens.revoke_token(ctx, user, token_id)
     flash(request, "Jeton révoqué : il ne donne plus accès à l'API.", "success")
     return RedirectResponse("/compte/jetons", status_code=303)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from veilleuse.app import accounts, territories
+from veilleuse.app.passwords import MAX_PASSWORD_LENGTH
 from veilleuse.core.accounts import Permission, Role, User
 from veilleuse.core.errors import ValidationError
 from veilleuse.web.deps import Ctx, require
@@ -51,7 +52,7 @@ def create_user(
     role: Annotated[str, Form(max_length=16)] = "",
     territory: Annotated[str, Form(max_length=64)] = "",
     actor: Annotated[str, Form(max_length=64)] = "",
-    password: Annotated[str, Form(max_length=accounts.MAX_PASSWORD_LENGTH)] = "",
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
 ) -> Response:
     form = {"email": email, "name": name, "role": role, "territory": territory, "actor": actor}
     try:

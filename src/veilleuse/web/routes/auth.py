@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from veilleuse.app import accounts
+from veilleuse.app import sign_in
+from veilleuse.app.passwords import MAX_PASSWORD_LENGTH
 from veilleuse.core.accounts import User
 from veilleuse.core.errors import AuthenticationError, ThrottledError
 from veilleuse.web.deps import (
@@ -53,12 +54,12 @@ def login(
     request: Request,
     ctx: Ctx,
     email: Annotated[str, Form(max_length=320)] = "",
-    password: Annotated[str, Form(max_length=accounts.MAX_PASSWORD_LENGTH)] = "",
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
     suivant: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     next_path = safe_next(suivant)
     try:
-        user = accounts.authenticate(ctx, email, password, client_address(request))
+        user = sign_in.authenticate(ctx, email, password, client_address(request))
     except ThrottledError as exc:
         response = _form(request, 429, email, next_path, str(exc))
         response.headers["Retry-After"] = str(exc.retry_after)
