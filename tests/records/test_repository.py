@@ -171,6 +171,21 @@ def test_source_runs_and_state(records: Records) -> None:
     assert source_records.get_source_state(records, "boamp")["watermark"] == "2026-11-22"
 
 
+def test_duplicate_rates_of_the_last_index_run_replace_the_previous_ones(records: Records) -> None:
+    assert source_records.duplicate_rates(records) == {}
+    first = {("ted", "boamp"): 0.2, ("boamp", "ted"): 1 / 6, ("at", "avise"): 0.5}
+    source_records.replace_duplicate_rates(records, first, datetime(2026, 11, 23, tzinfo=UTC))
+    assert source_records.duplicate_rates(records) == dict(sorted(first.items()))
+    assert list(source_records.duplicate_rates(records)) == sorted(first)
+    # a later run's rates replace them all: a pair without duplicates any more is gone
+    source_records.replace_duplicate_rates(records, {("boamp", "ted"): 0.25})
+    with count_selects(records) as selects:
+        assert source_records.duplicate_rates(records) == {("boamp", "ted"): 0.25}
+    assert len(selects) == 1
+    source_records.replace_duplicate_rates(records, {})
+    assert source_records.duplicate_rates(records) == {}
+
+
 def test_grouped_bid_history(records: Records) -> None:
     bid_id = bid_records.create_grouped_bid(
         records, GroupedBid(notice_uid="boamp:1", members=["a1", "a2"], lead="a1", lots=["1", "2"])

@@ -1,15 +1,18 @@
-"""Per-source run reports and incremental state (watermark, HTTP validators)."""
+"""Per-source run reports, incremental state (watermark, HTTP validators) and the cross-source
+duplicate rates the index stage computes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from veilleuse.records.db import Records
 from veilleuse.records.tables import (
+    DuplicateRateRow,
     SourceRunRow,
     SourceStateRow,
     utcnow,
@@ -132,3 +135,26 @@ def last_complete_runs(records: Records) -> dict[str, datetime]:
             for source, at in s.execute(query)
             if at is not None
         }
+
+
+def replace_duplicate_rates(
+    records: Records, rates: Mapping[tuple[str, str], float], at: datetime | None = None
+) -> None:
+    """Store the rates of this index run in place of the previous ones (one transaction).
+
+    `rates` maps (source, other source) to the share of the first's notices also published by
+    the second (`spiders.dedup.linked_duplicate_rates`); pairs left out are dropped."""
+    when = at or utcnow()
+    with records.session() as s:
+        s.execute(delete(DuplicateRateRow))
+        s.add_all(
+            DuplicateRateRow(left=left, right=right, rate=rate, computed_at=when)
+            for (left, right), rate in rates.items()
+        )
+
+
+def duplicate_rates(records: Records) -> dict[tuple[str, str], float]:
+    """The duplicate rates of the last index run, by (source, other source), in pair order."""
+    query = select(DuplicateRateRow).order_by(DuplicateRateRow.left, DuplicateRateRow.right)
+    with records.session() as s:
+        return {(row.left, row.right): row.rate for row in s.scalars(query)}

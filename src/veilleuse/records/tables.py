@@ -1,4 +1,5 @@
-"""Tables of the records database: actors, matches, feedback, grouped bids, send log, source runs.
+"""Tables of the records database: actors, matches, feedback, grouped bids, send log, source runs
+and the cross-source duplicate rates computed with them.
 
 Notices live in the notice store; everything a person or a run decides lives here, so it survives
 a re-index. Schema changes go through Alembic migrations in `records/migrations/`.
@@ -151,6 +152,20 @@ class SourceStateRow(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DuplicateRateRow(Base):
+    """Share of one source's notices also published by another, computed by the index stage.
+
+    Replaced as a whole at the end of each index run (`records.sources.replace_duplicate_rates`),
+    so the sources page reads a few rows instead of scanning every stored notice.
+    """
+
+    __tablename__ = "duplicate_rates"
+    left: Mapped[str] = mapped_column(String(80), primary_key=True)  # the source counted
+    right: Mapped[str] = mapped_column(String(80), primary_key=True)  # where its notices recur
+    rate: Mapped[float] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 # --------------------------------------------------------------------------- web app (issue 10)

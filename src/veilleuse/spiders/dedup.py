@@ -132,9 +132,16 @@ def duplicate_rates(notices: Iterable[Notice]) -> dict[tuple[str, str], float]:
     listed = list(notices)
     if not any(n.also_in for n in listed):
         listed = link_duplicates(listed)
+    return linked_duplicate_rates(listed)
+
+
+def linked_duplicate_rates(notices: Iterable[Notice]) -> dict[tuple[str, str], float]:
+    """`duplicate_rates` of notices already linked (`also_in` set), counted in one pass without
+    keeping them: the stored notices, which the index stage links before writing. The index stage
+    records the result (`records.sources.replace_duplicate_rates`) for the sources page."""
     totals: dict[str, int] = defaultdict(int)
     shared: dict[tuple[str, str], int] = defaultdict(int)
-    for notice in listed:
+    for notice in notices:
         totals[notice.source] += 1
         for other in {uid.split(":", 1)[0] for uid in notice.also_in} - {notice.source}:
             shared[(notice.source, other)] += 1
