@@ -13,7 +13,8 @@ import pytest
 
 from veilleuse.app.context import Context
 from veilleuse.app.digest import digest_stage
-from veilleuse.app.notices import PushOutcome, notice_detail, push_notice
+from veilleuse.app.notice_page import notice_detail
+from veilleuse.app.notice_pushes import PushOutcome, push_notice
 from veilleuse.config.settings import Settings
 from veilleuse.core.accounts import PlanTerritory, Role, User
 from veilleuse.core.errors import NotFoundError, PermissionDeniedError, ValidationError

@@ -17,7 +17,7 @@ from veilleuse.api.schemas import (
 )
 from veilleuse.app.actor_admin import FAMILY_LABELS
 from veilleuse.app.actor_matches import ActorMatchLine, WordedReason, worded
-from veilleuse.app.notices import NoticeDetail
+from veilleuse.app.notice_page import NoticeDetail
 from veilleuse.app.search import Hit
 from veilleuse.core.accounts import PlanTerritory
 from veilleuse.core.models import Actor, Notice

@@ -7,7 +7,7 @@ key forbids a second announcement); (4) send; (5) mark sent. A failure at (4) le
 for the next run; a crash between (4) and (5) resends the identical message, whose Message-ID
 lets the receiving side discard the copy.
 
-Notices the watch officer pushed to an actor (`app.notices.push_notice`) come first in its next
+Notices the watch officer pushed to an actor (`app.notice_pushes.push_notice`) come first in its next
 digest, whatever their score, with the officer's note as the first reason; the matches fill the
 rest up to the actor's `max_items`. A push is pending until the send log holds its actor ×
 notice pair, so it is sent once; a notice already announced to the actor is not sent again.

@@ -76,6 +76,12 @@ def visible_actor_ids(ctx: Context, user: User) -> set[str] | None:
     return territory_records.actor_ids_in(ctx.records, territories)
 
 
+def visible_among(ctx: Context, user: User, actor_ids: set[str]) -> set[str]:
+    """Those of `actor_ids` that `user` may see."""
+    allowed = visible_actor_ids(ctx, user)
+    return actor_ids if allowed is None else actor_ids & allowed
+
+
 def seed_demo_territories(ctx: Context) -> tuple[int, int]:
     """Create the demo territories and assign the stored actors to them (invented assignment).
 

@@ -19,7 +19,7 @@ from veilleuse.api.deps import Ctx, CursorKey, query_lists, require
 from veilleuse.api.params import CURSOR, FACETS, openapi_parameters, take_bool, take_one
 from veilleuse.api.problems import BadParameters, ProblemRoute, problem_responses
 from veilleuse.api.schemas import FacetsOut, NoticeDetailOut, NoticeList
-from veilleuse.app.notices import notice_detail
+from veilleuse.app.notice_page import notice_detail
 from veilleuse.app.search import MAX_WINDOW, SearchQuery, search
 from veilleuse.app.search_params import PARAMS, parse_query, to_query_string
 from veilleuse.core.accounts import Permission, User

@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from veilleuse.app.notices import LABELS, MAX_NOTE, PushOutcome, notice_detail, push_notice
+from veilleuse.app.notice_page import notice_detail
+from veilleuse.app.notice_pushes import MAX_NOTE, PushOutcome, push_notice
+from veilleuse.app.notices import LABELS
 from veilleuse.core.accounts import Permission, User
 from veilleuse.core.errors import ValidationError
 from veilleuse.web.deps import Ctx, require
