@@ -118,6 +118,20 @@ def text(code: str, params: dict[str, object]) -> str:
             {"note": "à voir avec Paul"},
             "Signalé pour vous par votre chargé·e de veille : « à voir avec Paul »",
         ),
+        ("pushed", {}, "Signalé pour vous par votre chargé·e de veille"),
+        ("pushed", {"note": "  "}, "Signalé pour vous par votre chargé·e de veille"),
+        (
+            "pushed",
+            {"note": " Le lot 1 est pour vous\n", "by": "Camille Martin"},
+            "Signalé pour vous par Camille Martin, votre chargé·e de veille : "
+            "« Le lot 1 est pour vous »",
+        ),
+        (
+            "pushed",
+            {"note": None, "by": "Camille Martin"},
+            "Signalé pour vous par Camille Martin, votre chargé·e de veille",
+        ),
+        ("pushed", {"note": None, "by": None}, "Signalé pour vous par votre chargé·e de veille"),
         (
             "coverage",
             {"covered": 3, "units": 3, "share": 1.0},
@@ -237,6 +251,18 @@ def test_stored_matches_hold_data_and_read_the_same_after_a_round_trip() -> None
     assert "Clause sociale d'insertion : un atout pour votre structure" in [
         reason_text(r) for r in again.reasons
     ]
+
+
+def test_a_pushed_reason_is_data_that_survives_storage() -> None:
+    """A push's reason keeps the officer's note and name as parameters (prose in `text` is never
+    written, so a pushed line read back from JSON would lose it)."""
+    pushed = Reason(code="pushed", params={"note": "Le lot 1 est pour vous", "by": "Camille"})
+    stored = Match(actor_id="a", notice_uid="x:1", score=0.0, reasons=[pushed])
+    again = Match.model_validate_json(stored.model_dump_json())
+    assert again.reasons == [pushed]
+    assert reason_text(again.reasons[0]) == (
+        "Signalé pour vous par Camille, votre chargé·e de veille : « Le lot 1 est pour vous »"
+    )
 
 
 def test_grouped_bid_reasons_round_trip() -> None:

@@ -13,7 +13,8 @@ front end. Codes and their parameters:
 - reserved: case (eligible, check, unspecified, insertion_clause, social_clause), kind
 - audience: audience (as the call gives it)
 - deadline: deadline (ISO day or instant)
-- pushed: note (an officer's word when pushing a notice to an actor, or None)
+- pushed: note (the watch officer's word when pushing a notice to an actor, or None), by (the
+  officer's name, optional: without it the officer is not named)
 - coverage (grouped bid): covered, units, share (of the estimated value, or None),
   name (the best single actor, when it is the one covering)
 - lead (grouped bid): name, lots, staff
@@ -142,8 +143,10 @@ def _deadline(p: Params) -> str:
 
 
 def _pushed(p: Params) -> str:
-    text = "Signalé pour vous par votre chargé·e de veille"
-    return text + f" : « {p['note']} »" if p.get("note") else text
+    by = (p.get("by") or "").strip()
+    text = f"Signalé pour vous par {by + ', ' if by else ''}votre chargé·e de veille"
+    note = (p.get("note") or "").strip()
+    return f"{text} : « {note} »" if note else text
 
 
 # --------------------------------------------------------------------------- grouped bids
