@@ -12,17 +12,11 @@ from pathlib import Path
 import pytest
 
 from veilleuse.app import actor_import
-from veilleuse.app.actor_admin import (
-    ActorFilters,
-    ContactForm,
-    actor_form,
-    actor_profile,
-    list_actors,
-    search_cpv,
-    update_actor,
-)
+from veilleuse.app.actor_admin import ActorFilters, actor_profile, list_actors
+from veilleuse.app.actor_edit import ContactForm, actor_form, update_actor
 from veilleuse.app.actor_import import confirm_import, preview_import, stage_import
 from veilleuse.app.context import Context
+from veilleuse.app.cpv_search import search_cpv
 from veilleuse.config.settings import Settings
 from veilleuse.core.accounts import PlanTerritory, Role, User
 from veilleuse.core.errors import NotFoundError, PermissionDeniedError, ValidationError

@@ -14,14 +14,10 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from veilleuse.app import actor_admin, actor_import
-from veilleuse.app.actor_admin import (
-    FAMILY_LABELS,
-    FREQUENCIES,
-    ActorFilters,
-    ActorForm,
-    ContactForm,
-)
+from veilleuse.app import actor_admin, actor_edit, actor_import
+from veilleuse.app.actor_admin import FAMILY_LABELS, ActorFilters
+from veilleuse.app.actor_edit import FREQUENCIES, ActorForm, ContactForm
+from veilleuse.app.cpv_search import cpv_labels_of, search_cpv
 from veilleuse.app.exports import ExportFormat, export_actors
 from veilleuse.app.notices import LABELS
 from veilleuse.core.accounts import Permission, User
@@ -110,7 +106,7 @@ def export_xlsx(request: Request, ctx: Ctx, user: Exporter) -> Response:
 @router.get("/acteurs/cpv")
 def cpv_search(user: Editor, q: str = "") -> Response:
     """CPV codes for the editor's search box: [{"code", "label"}], at most 20."""
-    found = actor_admin.search_cpv(q[:100])
+    found = search_cpv(q[:100])
     return JSONResponse([{"code": code, "label": label} for code, label in found])
 
 
@@ -216,13 +212,13 @@ def _edit_page(
         frequencies=FREQUENCIES,
         search=search,
         found=found,
-        cpv_labels=dict(actor_admin.cpv_labels_of(form.cpv)),
+        cpv_labels=dict(cpv_labels_of(form.cpv)),
     )
 
 
 @router.get("/acteurs/{actor_id}/modifier")
 def edit_form(request: Request, ctx: Ctx, user: Editor, actor_id: str) -> Response:
-    return _edit_page(request, actor_id, actor_admin.actor_form(ctx, actor_id, user))
+    return _edit_page(request, actor_id, actor_edit.actor_form(ctx, actor_id, user))
 
 
 _CONTACT = re.compile(r"^contact-(\d{1,2})-(name|email|phone)$")
@@ -264,12 +260,10 @@ def _posted_form(data: FormData) -> ActorForm:
 def edit(request: Request, ctx: Ctx, user: Editor, actor_id: str, data: Posted) -> Response:
     form = _posted_form(data)
     if data.get("action") == "cpv":  # the search button, without JavaScript: nothing saved
-        actor_admin.actor_form(ctx, actor_id, user)  # the actor must exist for this user
+        actor_edit.actor_form(ctx, actor_id, user)  # the actor must exist for this user
         search = str(data.get("cpv_search") or "")[:100]
-        return _edit_page(
-            request, actor_id, form, search=search, found=actor_admin.search_cpv(search)
-        )
-    result = actor_admin.update_actor(ctx, actor_id, form, user)
+        return _edit_page(request, actor_id, form, search=search, found=search_cpv(search))
+    result = actor_edit.update_actor(ctx, actor_id, form, user)
     if result.actor is None:
         return _edit_page(request, actor_id, form, 422, result.errors)
     flash(request, f"Fiche enregistrée : {result.actor.name}.", "success")
