@@ -6,9 +6,8 @@ when the row limit (`exports.max_rows`) cut it — "Export limité à 5 000 lign
 résultats". With words, the export holds the notices that contain them (text search: every
 word, else any word), whatever the page's mode: a semantic ranking has no end, a file must.
 
-CSV files are UTF-8 with a BOM and `;` separators, so French Excel opens them as they are;
-XLSX files have real dates and numbers, a bold frozen header and set column widths. Text from
-sources is untrusted: a cell that a spreadsheet would read as a formula is written as text.
+The files are written by `app.spreadsheets`: CSV for French Excel, XLSX with real dates and
+numbers; a cell that a spreadsheet would read as a formula is written as text.
 
 The actor export is a plain table (header on the first line, no preamble) in the column format
 `core.actors_io.load_actors` reads, so it can be edited and imported back.
@@ -16,9 +15,6 @@ The actor export is a plain table (header on the first line, no preamble) in the
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,6 +25,7 @@ from veilleuse.app.context import Context
 from veilleuse.app.search import SearchMode, SearchQuery, search
 from veilleuse.app.search_params import search_page_url
 from veilleuse.app.search_wording import STATUS_LABELS, describe_filters, describe_sort
+from veilleuse.app.spreadsheets import csv_bytes, xlsx_bytes
 from veilleuse.core.actors_io import CSV_COLUMNS, CSV_OPTIONAL_COLUMNS
 from veilleuse.core.models import Actor, Notice
 from veilleuse.core.normalise import PARIS
@@ -58,10 +55,6 @@ NOTICE_COLUMNS = (
     ("Lien", 50),
     ("Fiche Veilleuse", 50),
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?[\d\s.,/()]+")
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_SPACES = re.compile(r"[^\S\u00a0\u202f]+")  # white space, but not the non-breaking kinds
 
 
 class ExportFormat(StrEnum):
@@ -138,10 +131,10 @@ def export_search(
     header = [name for name, _ in NOTICE_COLUMNS]
     rows = [_notice_row(n, base_url) for n in notices]
     if fmt is ExportFormat.CSV:
-        content = _csv_bytes([[line] for line in preamble] + [[], header], rows)
+        content = csv_bytes([[line] for line in preamble] + [[], header], rows)
     else:
         widths = [width for _, width in NOTICE_COLUMNS]
-        content = _xlsx_bytes("Avis", preamble, header, rows, widths)
+        content = xlsx_bytes("Avis", preamble, header, rows, widths)
     return Export(
         filename=f"veilleuse-recherche-{_stamp(now)}.{fmt.value}",
         media_type=CSV_MEDIA_TYPE if fmt is ExportFormat.CSV else XLSX_MEDIA_TYPE,
@@ -207,10 +200,10 @@ def export_actors(
     rows = [_actor_row(actor) for actor in chosen]
     header = list(ACTOR_COLUMNS)
     if fmt is ExportFormat.CSV:
-        content = _csv_bytes([header], rows)
+        content = csv_bytes([header], rows)
     else:
         widths = [max(10, min(40, len(name) + 4)) for name in header]
-        content = _xlsx_bytes("Acteurs", [], header, rows, widths)
+        content = xlsx_bytes("Acteurs", [], header, rows, widths)
     return Export(
         filename=f"veilleuse-acteurs-{_stamp(now)}.{fmt.value}",
         media_type=CSV_MEDIA_TYPE if fmt is ExportFormat.CSV else XLSX_MEDIA_TYPE,
@@ -245,107 +238,3 @@ def _actor_row(actor: Actor) -> list[Any]:
         "contact_name": (contact.name if contact else None) or "",
     }
     return [values[name] for name in ACTOR_COLUMNS]
-
-
-# --------------------------------------------------------------------------- writers
-
-
-def _one_line(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
-
-
-def _safe_text(value: str) -> str:
-    """Text a spreadsheet will not run: a leading =, +, -, @ is quoted unless it is a number."""
-    if value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, float):
-        text = str(int(value)) if value.is_integer() else repr(value)
-        return text.replace(".", ",")  # French Excel reads a decimal comma
-    if isinstance(value, int):
-        return str(value)
-    return _safe_text(_one_line(str(value)))
-
-
-def _csv_bytes(head: list[list[str]], rows: list[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    for line in head:
-        writer.writerow([_csv_cell(v) for v in line])
-    for row in rows:
-        writer.writerow([_csv_cell(v) for v in row])
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def _xlsx_bytes(
-    sheet_name: str,
-    preamble: list[str],
-    header: list[str],
-    rows: list[list[Any]],
-    widths: list[int],
-) -> bytes:
-    """One sheet: preamble lines, a blank line, the bold frozen header with a filter, the rows."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = sheet_name
-    for number, line in enumerate(preamble, start=1):
-        cell = sheet.cell(row=number, column=1, value=_xlsx_text(line))
-        cell.data_type = "s"
-        if number == 1:
-            cell.font = Font(bold=True, size=13)
-    header_row = len(preamble) + 2 if preamble else 1
-    for column, name in enumerate(header, start=1):
-        cell = sheet.cell(row=header_row, column=column, value=name)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDE6F0")
-    for offset, row in enumerate(rows, start=1):
-        for column, value in enumerate(row, start=1):
-            _xlsx_cell(sheet.cell(row=header_row + offset, column=column), value)
-    for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
-    last = f"{get_column_letter(len(header))}{header_row + max(len(rows), 1)}"
-    sheet.auto_filter.ref = f"A{header_row}:{last}"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _xlsx_text(value: str) -> str:
-    return _ILLEGAL_XML.sub(" ", value)
-
-
-def _xlsx_cell(cell: Any, value: Any) -> None:
-    if value is None or value == "":
-        return
-    if isinstance(value, datetime):
-        cell.value = value
-        cell.number_format = "DD/MM/YYYY HH:MM"
-    elif isinstance(value, date):
-        cell.value = value
-        cell.number_format = "DD/MM/YYYY"
-    elif isinstance(value, bool):
-        cell.value = "oui" if value else "non"
-    elif isinstance(value, float | int):
-        cell.value = value
-        if isinstance(value, float) and value >= 1000:
-            cell.number_format = "#,##0"
-    else:
-        cell.value = _xlsx_text(_one_line(str(value)))
-        cell.data_type = "s"  # never a formula, whatever the text starts with
