@@ -7,20 +7,21 @@ key forbids a second announcement); (4) send; (5) mark sent. A failure at (4) le
 for the next run; a crash between (4) and (5) resends the identical message, whose Message-ID
 lets the receiving side discard the copy.
 
-Notices the watch officer pushed to an actor (`app.notice_pushes.push_notice`) come first in its next
-digest, whatever their score, with the officer's note as the first reason; the matches fill the
-rest up to the actor's `max_items`. A push is pending until the send log holds its actor ×
+Notices the watch officer pushed to an actor (`app.notice_pushes.push_notice`) come first in its
+next digest, whatever their score, with the officer's note as the first reason; the matches fill
+the rest up to the actor's `max_items`. A push is pending until the send log holds its actor ×
 notice pair, so it is sent once; a notice already announced to the actor is not sent again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_string, policy
 from email.message import EmailMessage
 from functools import partial
+from typing import TypeVar
 
 from veilleuse.app.context import Context
 from veilleuse.config.settings import Settings
@@ -35,6 +36,8 @@ from veilleuse.records import matches as match_records
 from veilleuse.records import pushes as push_records
 from veilleuse.records.db import Records
 from veilleuse.records.pushes import Push
+
+_Item = TypeVar("_Item", Match, Push)
 
 
 @dataclass
@@ -89,17 +92,15 @@ def send_digests(
     degraded_sources: list[str] | None = None,
     pushes: Sequence[Push] = (),
 ) -> DigestReport:
+    """Resend what a previous run left unsent, then send each actor whose digest is due its
+    digest of `matches` and `pushes` (see the module docstring); the report names every actor
+    skipped and why."""
     now = now or datetime.now(UTC)
     report = DigestReport()
     resend_unsent(records, mailer, report)
     actors = actor_records.list_actors(records)
     names = {a.id: a.name for a in actors}
-    by_actor: dict[str, list[Match]] = {}
-    for m in matches:
-        by_actor.setdefault(m.actor_id, []).append(m)
-    pushed_by_actor: dict[str, list[Push]] = {}
-    for p in pushes:
-        pushed_by_actor.setdefault(p.actor_id, []).append(p)
+    by_actor, pushed_by_actor = _by_actor(matches), _by_actor(pushes)
     period_end: date = now.date()
     for actor in actors:
         if not actor.digest.enabled:
@@ -129,27 +130,54 @@ def send_digests(
         if not actor.email():
             report.no_address.append(actor.id)
             continue
-        rendered = render_digest(digest, unsubscribe_url=settings.mail.unsubscribe_url)
-        message = build_message(
-            digest,
-            rendered,
-            sender=settings.mail.sender,
-            reply_to=settings.mail.reply_to,
-            unsubscribe_url=settings.mail.unsubscribe_url,
-        )
-        uids = sorted(digest.covered_uids())
-        try:
-            digest_log.reserve_digest(
-                records, digest.digest_id, actor.id, now, message.as_string(), uids
-            )
-        except RecordsError as exc:  # a concurrent run logged one of these items first
-            report.failed.append((digest.digest_id, str(exc)))
-            continue
-        if _deliver(records, mailer, digest.digest_id, message, report):
+        if _log_and_deliver(
+            records, mailer, actor.id, digest, _message(digest, settings), now, report
+        ):
             report.sent.append(digest.digest_id)
             report.items += len(digest.lines)
             report.pushed += pushed
     return report
+
+
+def _by_actor(items: Iterable[_Item]) -> dict[str, list[_Item]]:
+    """Matches or pushes grouped by actor id, in their order."""
+    grouped: dict[str, list[_Item]] = {}
+    for item in items:
+        grouped.setdefault(item.actor_id, []).append(item)
+    return grouped
+
+
+def _message(digest: Digest, settings: Settings) -> EmailMessage:
+    rendered = render_digest(digest, unsubscribe_url=settings.mail.unsubscribe_url)
+    return build_message(
+        digest,
+        rendered,
+        sender=settings.mail.sender,
+        reply_to=settings.mail.reply_to,
+        unsubscribe_url=settings.mail.unsubscribe_url,
+    )
+
+
+def _log_and_deliver(
+    records: Records,
+    mailer: Mailer,
+    actor_id: str,
+    digest: Digest,
+    message: EmailMessage,
+    now: datetime,
+    report: DigestReport,
+) -> bool:
+    """Log the digest and its items as pending, then send it; False (in `report.failed`) when
+    a concurrent run logged one of its items first or the mail server refused it."""
+    uids = sorted(digest.covered_uids())
+    try:
+        digest_log.reserve_digest(
+            records, digest.digest_id, actor_id, now, message.as_string(), uids
+        )
+    except RecordsError as exc:  # a concurrent run logged one of these items first
+        report.failed.append((digest.digest_id, str(exc)))
+        return False
+    return _deliver(records, mailer, digest.digest_id, message, report)
 
 
 def _compose(
