@@ -111,15 +111,32 @@ def hostile_notice() -> Notice:
     )
 
 
+def assigned(
+    lot_id: str, actor_id: str, fit: float, activity: str | None, department: str, **more: object
+) -> LotAssignment:
+    """An assignment as `matching.consortia` stores it: why as a code and its parameters."""
+    params = {
+        "actor_id": actor_id,
+        "name": NAMES[actor_id],
+        "activity": activity,
+        "fit": fit,
+        "place": {"department": department, "commune": None},
+        "reinforcement": False,
+        **more,
+    }
+    why = Reason(code="assignment", params=params, weight=round(100 * fit, 1))
+    return LotAssignment(lot_id=lot_id, actor_id=actor_id, fit=round(fit, 3), why=why)
+
+
 def team() -> GroupedBidSuggestion:
     return GroupedBidSuggestion(
         notice_uid="boamp:26-123456",
         members=["regie-nord", "esat-loire", "scop-vitres"],
         lead="esat-loire",
         assignments=[
-            LotAssignment(lot_id="1", actor_id="esat-loire", fit=0.9, why="espaces verts"),
-            LotAssignment(lot_id="2", actor_id="regie-nord", fit=0.8, why="nettoyage"),
-            LotAssignment(lot_id="3", actor_id="scop-vitres", fit=0.7, why="vitrerie"),
+            assigned("1", "esat-loire", 0.9, "entretien d'espaces verts", "44"),
+            assigned("2", "regie-nord", 0.8049, "nettoyage de locaux", "44"),
+            assigned("3", "scop-vitres", 0.7, None, "49"),
         ],
         coverage=1.0,
         score=82,
@@ -228,6 +245,45 @@ def test_html_content_in_french() -> None:
     assert "SCOP Vitres &amp; Façades (lot 3) — seul·e, vous couvririez 2 lots sur 3" in html
     assert "Sources incomplètes cette semaine : BOAMP et TED." in html
     assert "Pertinence : 82/100" in html
+
+
+def test_why_each_member_takes_its_lot_is_worded_from_its_reason() -> None:
+    rendered = render_digest(sample_digest())
+    html, text = rendered.html, rendered.text
+    assert (
+        '<li style="margin:0 0 2px 0;">Lot 1 — ESAT de la Loire : « entretien d&#39;espaces '
+        "verts », adéquation 90 %, Loire-Atlantique</li>" in html
+    )
+    assert (
+        ">Lot 2 — Régie de quartier Nord : « nettoyage de locaux », adéquation 80 %, "
+        "Loire-Atlantique</li>" in html
+    )
+    assert ">Lot 3 — SCOP Vitres &amp; Façades : adéquation 70 %, Maine-et-Loire</li>" in html
+    assert "     - Lot 1 — ESAT de la Loire : « entretien d'espaces verts »,\n" in text
+    assert "       adéquation 90 %, Loire-Atlantique\n" in text
+    assert "     - Lot 3 — SCOP Vitres & Façades : adéquation 70 %, Maine-et-Loire\n" in text
+    assert all(len(line) <= 72 or "https://" in line for line in text.splitlines())
+
+
+def test_team_details_of_work_units_reinforcements_and_old_prose() -> None:
+    digest = sample_digest()
+    line = digest.lines[0]
+    assert line.team is not None
+    reinforcement = assigned("2", "scop-vitres", 0.5, None, "49", reinforcement=True)
+    unit = assigned("cpv-90911200", "esat-loire", 0.6, None, "44")  # a CPV work unit, not a lot
+    old = LotAssignment(lot_id="3", actor_id="scop-vitres", fit=0.7, why="vitrerie (ancien)")
+    empty = LotAssignment(lot_id="1", actor_id="esat-loire", fit=0.9, why="")
+    line.team = line.team.model_copy(update={"assignments": [reinforcement, unit, old, empty]})
+    html = render_digest(digest).html
+    assert (
+        ">Lot 2 — SCOP Vitres &amp; Façades : adéquation 50 %, Maine-et-Loire — en renfort : "
+        "le montant estimé dépasse la capacité d&#39;un seul membre</li>" in html
+    )
+    assert ">ESAT de la Loire : adéquation 60 %, Loire-Atlantique</li>" in html
+    assert ">Lot 3 — vitrerie (ancien)</li>" in html  # prose stored by an older version
+    assert ">Lot 1 — " not in html  # an old empty explanation gives no line
+    line.team = line.team.model_copy(update={"assignments": [empty]})
+    assert "padding-left:20px;font-size:14px;" not in render_digest(digest).html
 
 
 def test_top_three_reasons_only() -> None:

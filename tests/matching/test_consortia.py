@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 from fakes import HashEmbedder
@@ -12,12 +13,14 @@ from veilleuse.core.models import (
     Capacity,
     CpvInterest,
     EssFamily,
+    GroupedBidSuggestion,
     Lot,
     Match,
     Money,
     Notice,
     NoticeKind,
     Places,
+    Reason,
     Territory,
 )
 from veilleuse.matching.consortia import (
@@ -133,10 +136,90 @@ def test_a_team_beats_the_best_single_actor_on_a_three_lot_tender() -> None:
     assert "L'équipe couvre 3 lots sur 3 (100 % du montant estimé)" in texts
     assert any(t.startswith("Seul, le meilleur candidat (") and "1 lot sur 3" in t for t in texts)
     assert "Membres proches les uns des autres : Nord, Pas-de-Calais" in texts
-    why = {a.lot_id: a.why for a in suggestion.assignments}
-    assert why["1"].startswith("Jardins : « ")
-    assert why["1"].endswith(", Nord")
-    assert "adéquation" in why["1"]
+    # why a member takes a lot is data, worded at display time
+    green = next(a for a in suggestion.assignments if a.lot_id == "1")
+    assert green.why.code == "assignment" and green.why.text is None
+    assert green.why.params == {
+        "actor_id": "jardins",
+        "name": "Jardins",
+        "activity": green.why.params["activity"],
+        "fit": green.why.params["fit"],
+        "place": {"department": "59", "commune": None},
+        "reinforcement": False,
+    }
+    assert green.fit == round(green.why.params["fit"], 3)
+    assert green.why.weight == round(100 * green.why.params["fit"], 1)
+    why = {a.lot_id: reason_text(a.why) for a in suggestion.assignments}
+    assert why["1"] == (
+        f"Jardins : « {green.why.params['activity']} », "
+        f"adéquation {green.why.params['fit'] * 100:.0f} %, Nord"
+    )
+    assert why["1"].startswith("Jardins : « ") and "adéquation" in why["1"]
+
+
+def test_assignment_and_partner_reasons_are_worded_as_before() -> None:
+    """The wording of the prose these reasons replace, parameter by parameter."""
+
+    def assignment(**params: object) -> str:
+        return reason_text(Reason(code="assignment", params=params))
+
+    nord = {"department": "59", "commune": None}
+    assert assignment(actor_id="a", name="Jardins", activity="tonte", fit=0.8349, place=nord) == (
+        "Jardins : « tonte », adéquation 83 %, Nord"
+    )
+    assert assignment(
+        name="Cuisine",
+        activity=None,
+        fit=1.0,
+        place={"department": None, "commune": "Arras"},
+        reinforcement=True,
+    ) == (
+        "Cuisine : adéquation 100 %, Arras — en renfort : le montant estimé dépasse la capacité "
+        "d'un seul membre"
+    )
+    assert assignment(name="X", fit=0.5, place={}) == (
+        "X : adéquation 50 %, territoire non renseigné"
+    )
+
+    def partner(**params: object) -> str:
+        return reason_text(Reason(code="partner", params=params))
+
+    assert partner(
+        name="Scop 62", family="scop", place={"department": "62"}, complementary=True, near=True
+    ) == ("Scop 62 (SCOP, Pas-de-Calais) — famille complémentaire, proche de chez vous")
+    assert partner(
+        name="Asso", family="siae_aci", place={"department": "33"}, complementary=False, near=False
+    ) == ("Asso (chantier d'insertion, Gironde) — même famille, autre territoire")
+
+
+def test_a_suggestion_stored_with_prose_still_loads_and_reads_the_same() -> None:
+    """Suggestions stored before the explanations were data hold French prose in `why`."""
+    stored = {
+        "notice_uid": "boamp:42",
+        "members": ["jardins", "proprete"],
+        "lead": "jardins",
+        "assignments": [
+            {
+                "lot_id": "1",
+                "actor_id": "jardins",
+                "fit": 0.9,
+                "why": "Jardins : « tonte », adéquation 90 %, Nord",
+            }
+        ],
+        "coverage": 0.5,
+        "score": 40.0,
+    }
+    old = GroupedBidSuggestion.model_validate_json(json.dumps(stored))
+    assert reason_text(old.assignments[0].why) == "Jardins : « tonte », adéquation 90 %, Nord"
+    # a suggestion of this version survives storage as data
+    suggestion, _, _ = plan([GREEN, CLEAN, FOOD], three_lots())
+    assert suggestion is not None
+    payload = json.loads(suggestion.model_dump_json())
+    assert all(set(a["why"]) == {"code", "params", "weight"} for a in payload["assignments"])
+    again = GroupedBidSuggestion.model_validate(payload)
+    assert [reason_text(a.why) for a in again.assignments] == [
+        reason_text(a.why) for a in suggestion.assignments
+    ]
 
 
 def test_lead_carries_the_largest_share_of_value() -> None:
@@ -195,7 +278,9 @@ def test_a_lot_too_big_for_one_member_gets_a_second_one() -> None:
     assert suggestion is not None
     cooks = [a for a in suggestion.assignments if a.lot_id == "3"]
     assert {a.actor_id for a in cooks} == {"cuisine", "cuisine-bis"}
-    assert any("en renfort" in a.why for a in cooks)
+    assert [a.why.params["reinforcement"] for a in cooks] == [False, True]
+    assert "— en renfort : le montant estimé dépasse" in reason_text(cooks[1].why)
+    assert "en renfort" not in reason_text(cooks[0].why)
     assert suggestion.lead in {"cuisine", "cuisine-bis"}
 
 
@@ -262,7 +347,20 @@ def test_partners_for_a_funding_call_prefer_other_families_nearby() -> None:
     matches = [Match(actor_id=a, notice_uid="aap:1", score=60.0) for a in actors]
     partners = suggest_partners(call, matches, actors, k=2)
     assert [p.actor_id for p in partners["asso-59"]] == ["scop-62", "scic-33"]
-    assert partners["asso-59"][0].why == (
+    first = partners["asso-59"][0].why
+    assert (first.code, first.weight) == ("partner", partners["asso-59"][0].score)
+    assert first.params == {
+        "actor_id": "scop-62",
+        "name": "Scop 62",
+        "family": "scop",
+        "place": {"department": "62", "commune": None},
+        "complementary": True,
+        "near": True,
+    }
+    assert reason_text(first) == (
         "Scop 62 (SCOP, Pas-de-Calais) — famille complémentaire, proche de chez vous"
+    )
+    assert reason_text(partners["asso-59"][1].why) == (
+        "Scic 33 (SCIC, Gironde) — famille complémentaire, autre territoire"
     )
     assert suggest_partners(three_lots(), matches, actors) == {}

@@ -325,11 +325,25 @@ class Match(_Model):
     reasons: list[Reason] = Field(default_factory=list)
 
 
+def _prose_reason(code: str) -> Any:
+    """Before-validator of a reason field that held French prose in older stored payloads: the
+    prose becomes a `Reason` of `code` carrying it in `text`, shown as given."""
+
+    def convert(value: Any) -> Any:
+        return Reason(code=code, text=value) if isinstance(value, str) else value
+
+    return BeforeValidator(convert)
+
+
 class LotAssignment(_Model):
+    """One member's part of a grouped bid: a lot (or CPV work unit) and how well it fits it."""
+
     lot_id: str
     actor_id: str
     fit: float
-    why: str
+    #: why this member takes this lot, `Reason(code="assignment", …)`, worded at display time by
+    #: `matching.reasons.reason_text`; a suggestion stored before it was data holds prose here
+    why: Annotated[Reason, _prose_reason("assignment")]
 
 
 class GroupedBidSuggestion(_Model):

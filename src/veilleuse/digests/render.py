@@ -2,7 +2,8 @@
 
 All wording and formatting is decided in Python, without the system locale, so that both
 templates only lay out ready-made French strings and show exactly the same facts: dates and
-deadlines by `core.deadlines`, match reasons by `matching.reasons`, amounts, lots and teams here.
+deadlines by `core.deadlines`, match and grouped-bid reasons by `matching.reasons`, amounts, lots
+and teams here.
 Notice text is untrusted: the HTML template is autoescaped and only http(s) links are kept.
 """
 
@@ -78,6 +79,9 @@ class LineView:
     lots_titles: str | None
     reasons: list[str]
     team: str | None
+    #: why each member takes its lot ("Lot 2 — Régie Nord : « nettoyage … », adéquation 80 %,
+    #: Nord"), in lot order
+    team_details: list[str]
     score: int
 
 
@@ -223,6 +227,23 @@ def _team(line: DigestLine, actor_id: str) -> str | None:
     return sentence
 
 
+def _team_details(line: DigestLine) -> list[str]:
+    """Each assignment's reason worded by `matching.reasons`, headed by its lot when it is one of
+    the notice's lots (a CPV work unit of a single-lot tender is not)."""
+    if line.team is None:
+        return []
+    lots = {lot.id for lot in line.notice.lots}
+    details = []
+    for assignment in line.team.assignments:
+        text = _one_line(reason_text(assignment.why))
+        if not text:
+            continue
+        if assignment.lot_id in lots:
+            text = f"{lots_phrase([assignment.lot_id]).capitalize()} — {text}"
+        details.append(text)
+    return details
+
+
 def line_view(number: int, line: DigestLine, actor_id: str, today: date) -> LineView:
     notice = line.notice
     deadline = line.deadline()
@@ -246,6 +267,7 @@ def line_view(number: int, line: DigestLine, actor_id: str, today: date) -> Line
         lots_titles=lots_titles,
         reasons=reasons,
         team=_team(line, actor_id),
+        team_details=_team_details(line),
         score=round(line.match.score),
     )
 

@@ -33,11 +33,10 @@ from veilleuse.core.models import (
     Reason,
 )
 from veilleuse.matching import cpv as cpvmod
-from veilleuse.matching.explain import FAMILY_LABELS, activity_phrase
+from veilleuse.matching.explain import activity_phrase
 from veilleuse.matching.lexical import Lexicon, notice_words, stems
 from veilleuse.matching.lots import lot_fits
 from veilleuse.matching.matching import MatchInputs
-from veilleuse.matching.reasons import place_label
 from veilleuse.matching.territory import territory_fit
 
 COVER_MIN = 0.4  # lot fit from which an actor is said to cover a lot
@@ -240,17 +239,21 @@ def _suggestion(
         for rank, actor_id in enumerate(chosen):
             actor = actors[actor_id]
             activity = activity_phrase(actor, stems(f"{unit.title or ''} {unit.description or ''}"))
-            why = f"{actor.name} : " + (f"« {activity} », " if activity else "")
-            why += f"adéquation {fit[(actor_id, unit_id)] * 100:.0f} %, {_place(actor)}"
-            if rank:
-                why += " — en renfort : le montant estimé dépasse la capacité d'un seul membre"
+            value = float(fit[(actor_id, unit_id)])
+            why = Reason(
+                code="assignment",
+                params={
+                    "actor_id": actor_id,
+                    "name": actor.name,
+                    "activity": activity,
+                    "fit": value,
+                    "place": _whereabouts(actor),
+                    "reinforcement": rank > 0,
+                },
+                weight=round(100 * value, 1),
+            )
             assignments.append(
-                LotAssignment(
-                    lot_id=unit_id,
-                    actor_id=actor_id,
-                    fit=round(fit[(actor_id, unit_id)], 3),
-                    why=why,
-                )
+                LotAssignment(lot_id=unit_id, actor_id=actor_id, fit=round(value, 3), why=why)
             )
     reasons = [_coverage_reason(team, units)]
     if single is not None:
@@ -298,10 +301,6 @@ def _whereabouts(actor: Actor) -> dict[str, str | None]:
     return {"department": deps[0] if deps else None, "commune": actor.territory.commune}
 
 
-def _place(actor: Actor) -> str:
-    return place_label(**_whereabouts(actor))
-
-
 # --------------------------------------------------------------------------- funding calls
 
 
@@ -311,7 +310,8 @@ class Partner:
 
     actor_id: str
     score: float
-    why: str
+    #: `Reason(code="partner", …)`, worded by `matching.reasons.reason_text`
+    why: Reason
 
 
 def suggest_partners(
@@ -334,15 +334,20 @@ def suggest_partners(
             other = actors[other_id]
             complementary = other.family != me.family
             near = _close(me, other)
-            value = other_score * (1.0 if complementary else 0.6) * (1.0 if near else 0.7)
-            parts = [f"{other.name} ({FAMILY_LABELS[other.family]}, {_place(other)})"]
-            parts.append("famille complémentaire" if complementary else "même famille")
-            parts.append("proche de chez vous" if near else "autre territoire")
-            found.append(
-                Partner(
-                    other_id, round(value, 1), " : ".join(parts[:1]) + " — " + ", ".join(parts[1:])
-                )
+            value = round(other_score * (1.0 if complementary else 0.6) * (1.0 if near else 0.7), 1)
+            why = Reason(
+                code="partner",
+                params={
+                    "actor_id": other_id,
+                    "name": other.name,
+                    "family": other.family.value,
+                    "place": _whereabouts(other),
+                    "complementary": complementary,
+                    "near": near,
+                },
+                weight=value,
             )
+            found.append(Partner(other_id, value, why))
         out[actor_id] = sorted(found, key=lambda p: -p.score)[:k]
     return out
 

@@ -28,24 +28,6 @@ from veilleuse.matching.lexical import Lexicon, fold, keywords, notice_words, st
 from veilleuse.matching.lots import LotFit
 from veilleuse.matching.territory import territory_fit
 
-FAMILY_LABELS = {
-    EssFamily.ASSOCIATION: "association",
-    EssFamily.SCOP: "SCOP",
-    EssFamily.SCIC: "SCIC",
-    EssFamily.COOPERATIVE: "coopérative",
-    EssFamily.MUTUAL: "mutuelle",
-    EssFamily.FOUNDATION: "fondation",
-    EssFamily.ESUS: "entreprise ESUS",
-    EssFamily.SIAE_EI: "entreprise d'insertion",
-    EssFamily.SIAE_ACI: "chantier d'insertion",
-    EssFamily.SIAE_AI: "association intermédiaire",
-    EssFamily.SIAE_ETTI: "ETTI",
-    EssFamily.GEIQ: "GEIQ",
-    EssFamily.ESAT: "ESAT",
-    EssFamily.EA: "entreprise adaptée",
-}
-
-
 _INSERTION_FAMILIES = SIAE_FAMILIES | SHELTERED_FAMILIES | {EssFamily.GEIQ}
 
 

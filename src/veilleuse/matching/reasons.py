@@ -19,6 +19,11 @@ front end. Codes and their parameters:
   name (the best single actor, when it is the one covering)
 - lead (grouped bid): name, lots, staff
 - proximity (grouped bid): close, places ([{department, commune}] per member)
+- assignment (grouped bid, why a member takes a lot): actor_id, name, activity (the member's own
+  words meeting the lot, or None), fit (0..1), place ({department, commune}), reinforcement
+  (true when it joins a lot whose value exceeds the first member's capacity)
+- partner (funding call, a suggested partner): actor_id, name, family (EssFamily value), place
+  ({department, commune}), complementary (another family), near (same or neighbouring territory)
 
 A reason stored before reasons were data carries its sentence in `text`: it is shown as given.
 """
@@ -34,7 +39,7 @@ from pydantic import TypeAdapter
 
 from veilleuse.core import geo
 from veilleuse.core.deadlines import format_datetime_fr
-from veilleuse.core.models import DateOrDateTime, NoticeKind, Reason, ReservedKind
+from veilleuse.core.models import DateOrDateTime, EssFamily, NoticeKind, Reason, ReservedKind
 from veilleuse.matching import cpv as cpvmod
 from veilleuse.matching.lexical import fold
 
@@ -173,6 +178,25 @@ def _proximity(p: Params) -> str:
     return f"Membres sur plusieurs territoires : {places}"
 
 
+def _assignment(p: Params) -> str:
+    if "name" not in p:  # prose of an older payload, lost by a later re-serialisation
+        return ""
+    text = f"{p['name']} : " + (f"« {p['activity']} », " if p.get("activity") else "")
+    text += f"adéquation {p['fit'] * 100:.0f} %, {place_label(**p.get('place', {}))}"
+    if p.get("reinforcement"):
+        text += " — en renfort : le montant estimé dépasse la capacité d'un seul membre"
+    return text
+
+
+def _partner(p: Params) -> str:
+    if "name" not in p:
+        return ""
+    who = f"{p['name']} ({family_label(p['family'])}, {place_label(**p.get('place', {}))})"
+    family = "famille complémentaire" if p.get("complementary") else "même famille"
+    where = "proche de chez vous" if p.get("near") else "autre territoire"
+    return f"{who} — {family}, {where}"
+
+
 _RENDERERS: dict[str, Callable[[Params], str]] = {
     "lot": _lot,
     "semantic": _semantic,
@@ -186,10 +210,37 @@ _RENDERERS: dict[str, Callable[[Params], str]] = {
     "coverage": _coverage,
     "lead": _lead,
     "proximity": _proximity,
+    "assignment": _assignment,
+    "partner": _partner,
 }
 
 
 # --------------------------------------------------------------------------- shared wording
+
+FAMILY_LABELS: dict[EssFamily, str] = {
+    EssFamily.ASSOCIATION: "association",
+    EssFamily.SCOP: "SCOP",
+    EssFamily.SCIC: "SCIC",
+    EssFamily.COOPERATIVE: "coopérative",
+    EssFamily.MUTUAL: "mutuelle",
+    EssFamily.FOUNDATION: "fondation",
+    EssFamily.ESUS: "entreprise ESUS",
+    EssFamily.SIAE_EI: "entreprise d'insertion",
+    EssFamily.SIAE_ACI: "chantier d'insertion",
+    EssFamily.SIAE_AI: "association intermédiaire",
+    EssFamily.SIAE_ETTI: "ETTI",
+    EssFamily.GEIQ: "GEIQ",
+    EssFamily.ESAT: "ESAT",
+    EssFamily.EA: "entreprise adaptée",
+}
+
+
+def family_label(family: str) -> str:
+    """'chantier d'insertion' for an `EssFamily` (or its value); an unknown value as given."""
+    try:
+        return FAMILY_LABELS.get(EssFamily(family), str(family))
+    except ValueError:
+        return str(family)
 
 
 def department_label(code: str) -> str:
