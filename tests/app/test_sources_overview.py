@@ -96,11 +96,6 @@ def test_overview_runs_freshness_rejections_and_duplicates(ctx: Context) -> None
     assert overview.duplicate_rates == {("boamp", "ted"): 0.5, ("ted", "boamp"): 1.0}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pending in app/sources.py (read source_records.duplicate_rates instead of scanning "
-    "the store): remove this mark with that change",
-)
 def test_duplicate_rates_are_read_from_the_last_index_run_not_the_store(
     ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:

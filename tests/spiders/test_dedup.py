@@ -197,11 +197,6 @@ def test_store_batches_links_the_run_sources_before_writing(
         store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pending in app/index.py (store_batches records linked_duplicate_rates): remove "
-    "this mark with that change",
-)
 def test_store_batches_records_the_duplicate_rates_of_the_store(
     tmp_path: Path, ted: list[Notice], boamp: list[Notice]
 ) -> None:

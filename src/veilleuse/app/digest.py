@@ -224,10 +224,7 @@ def _compose(
 def _pushed_match(push: Push, match: Match | None) -> Match:
     """The match a pushed notice is shown with: the officer's word first, then the actor's own
     reasons when the notice matched it (a notice that did not is shown with a score of 0)."""
-    text = "Signalé pour vous par votre chargé·e de veille"
-    if push.note:
-        text += f" : « {push.note} »"
-    reason = Reason(code="pushed", text=text, weight=100.0)
+    reason = Reason(code="pushed", params={"note": push.note}, weight=100.0)
     if match is None:
         return Match(
             actor_id=push.actor_id, notice_uid=push.notice_uid, score=0.0, reasons=[reason]

@@ -20,7 +20,7 @@ from veilleuse.records.sources import SourceRun
 from veilleuse.search.indexing import index_notices
 from veilleuse.search.store import Filters, NoticeStore
 from veilleuse.spiders.collect import LiveBatch, live_status
-from veilleuse.spiders.dedup import keys, link_duplicates
+from veilleuse.spiders.dedup import keys, link_duplicates, linked_duplicate_rates
 from veilleuse.spiders.recorded import SourceBatch
 
 
@@ -130,6 +130,8 @@ def store_batches(
         # this point re-fetches the same window next run instead of losing it
         if isinstance(batch, LiveBatch) and batch.commit:
             commit_state(records, source, batch, moving=batch.moving)
+    # the sources page reads these: computed once per index run, not per visit
+    source_records.replace_duplicate_rates(records, linked_duplicate_rates(store.iter_notices()))
     return runs
 
 

@@ -13,7 +13,6 @@ from veilleuse.spiders.catalogue import SourceEntry, load_catalogue, select
 from veilleuse.spiders.checks import check_sources as check_docstrings
 from veilleuse.spiders.checks import sync_sources_doc
 from veilleuse.spiders.collect import collect_live, live_status
-from veilleuse.spiders.dedup import duplicate_rates
 from veilleuse.spiders.parsers.base import Problem
 
 
@@ -48,7 +47,7 @@ def sources_status(ctx: Context, runs_per_source: int = 1) -> SourcesStatus:
     history = source_records.last_source_runs(records, limit_per_source=runs_per_source)
     states = source_records.all_source_states(records)
     lines = [SourceFreshness(r, states.get(r.source, {}).get("watermark")) for r in history]
-    return SourcesStatus(lines, duplicate_rates(ctx.store.iter_notices()))
+    return SourcesStatus(lines, source_records.duplicate_rates(records))
 
 
 RUN_STATUS_LABELS = {"COMPLETE": "complète", "DEGRADED": "dégradée", "FAILED": "en échec"}
@@ -114,7 +113,7 @@ def sources_overview(ctx: Context, runs_per_source: int = 5) -> SourcesOverview:
             )
         )
     lines.sort(key=lambda line: (not line.enabled and not line.runs, line.name))
-    return SourcesOverview(lines, duplicate_rates(ctx.store.iter_notices()), now)
+    return SourcesOverview(lines, source_records.duplicate_rates(records), now)
 
 
 def format_age_fr(age: timedelta | None) -> str:
