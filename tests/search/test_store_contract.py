@@ -431,6 +431,25 @@ def test_first_seen_from_keeps_notices_first_stored_since(loaded: NoticeStore) -
     assert loaded.count(Filters(first_seen_from=long_ago)) == 5
 
 
+def test_first_seen_window_is_half_open(loaded: NoticeStore) -> None:
+    """`first_seen_from` ≤ first seen < `first_seen_before`: consecutive windows share nothing."""
+    june, july = datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC)
+    loaded.write(
+        [
+            notice("boamp:91", "Vu en juin", first_seen=june),
+            notice("boamp:92", "Vu fin juin", first_seen=july - timedelta(microseconds=1)),
+            notice("boamp:93", "Vu en juillet", first_seen=july),
+        ]
+    )
+    in_june = Filters(first_seen_from=june, first_seen_before=july)
+    assert {n.uid for n in loaded.iter_notices(in_june)} == {"boamp:91", "boamp:92"}
+    assert loaded.facets(in_june)["source"] == {"boamp": 2}
+    after = Filters(first_seen_from=july, first_seen_before=july + timedelta(days=31))
+    assert loaded.count(after) == 1
+    before_june = Filters(first_seen_before=june)
+    assert loaded.count(before_june) == 0
+
+
 def test_date_only_deadline_round_trips_as_date(store: NoticeStore) -> None:
     n = notice("x:1", "Avis", deadline=date(2030, 1, 31))
     store.write([n])

@@ -262,6 +262,8 @@ def where(filters: Filters | None) -> tuple[str, list[Any]]:
         compare("n.updated_at", ">=", iso_utc_us(filters.updated_since))
     if filters.first_seen_from is not None:
         compare("n.first_seen", ">=", iso_utc_us(filters.first_seen_from))
+    if filters.first_seen_before is not None:
+        compare("n.first_seen", "<", iso_utc_us(filters.first_seen_before))
     return " AND ".join(clauses), params
 
 

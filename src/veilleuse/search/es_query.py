@@ -81,6 +81,9 @@ def filter_clauses(filters: Filters | None) -> list[dict[str, Any]]:
     if filters.first_seen_from is not None:
         seen = filters.first_seen_from.astimezone(UTC).isoformat()
         clauses.append({"range": {"first_seen": {"gte": seen}}})
+    if filters.first_seen_before is not None:
+        before = filters.first_seen_before.astimezone(UTC).isoformat()
+        clauses.append({"range": {"first_seen": {"lt": before}}})
     return clauses
 
 

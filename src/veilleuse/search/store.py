@@ -89,13 +89,18 @@ class Filters(BaseModel):
     first_seen_from: datetime | None = Field(
         None, description="Notices first stored at or after this instant (alerts)"
     )
+    first_seen_before: datetime | None = Field(
+        None,
+        description="Notices first stored strictly before this instant (with `first_seen_from`: "
+        "a half-open window, so consecutive periods never count a notice twice)",
+    )
 
     @field_validator("buyer")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return (value.strip() or None) if value is not None else None
 
-    @field_validator("updated_since", "first_seen_from")
+    @field_validator("updated_since", "first_seen_from", "first_seen_before")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         """A naive instant is taken as UTC (comparisons need an offset)."""
