@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from veilleuse.core.errors import RecordsError
 from veilleuse.records.db import Records
 from veilleuse.records.tables import (
+    ActorTerritoryRow,
     DigestItemRow,
     DigestRow,
     utcnow,
@@ -113,3 +114,25 @@ def digest_counts(records: Records) -> dict[str, int]:
     with records.session() as s:
         rows = s.execute(select(DigestRow.status, func.count()).group_by(DigestRow.status))
         return {status: int(n) for status, n in rows}
+
+
+def delivered_items(
+    records: Records, territory_id: str, low: datetime, high: datetime
+) -> list[tuple[str, str]]:
+    """(actor id, notice uid) of every item of the digests sent in [low, high) to the actors of
+    `territory_id` (their assignment today), in one query; pending and failed digests are not
+    delivered. Ordered by actor, then notice."""
+    query = (
+        select(DigestItemRow.actor_id, DigestItemRow.notice_uid)
+        .join(DigestRow, DigestRow.digest_id == DigestItemRow.digest_id)
+        .join(ActorTerritoryRow, ActorTerritoryRow.actor_id == DigestItemRow.actor_id)
+        .where(
+            ActorTerritoryRow.territory_id == territory_id,
+            DigestRow.status == "sent",
+            DigestRow.sent_at >= low,
+            DigestRow.sent_at < high,
+        )
+        .order_by(DigestItemRow.actor_id, DigestItemRow.notice_uid)
+    )
+    with records.session() as s:
+        return [(actor_id, uid) for actor_id, uid in s.execute(query)]

@@ -1,0 +1,155 @@
+"""The committee's statistics over a world known by construction (tests/statistics_world.py):
+every figure asserted exactly, per territory and per period."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from statistics_world import HERE, THERE, build_world
+from veilleuse.app.context import Context
+from veilleuse.app.statistics import committee_figure, committee_statistics
+from veilleuse.app.statistics_model import CommitteeStatistics, StatTable
+from veilleuse.app.statistics_period import Period
+from veilleuse.config.settings import Settings
+from veilleuse.core.accounts import Role, User
+from veilleuse.core.errors import NotFoundError, PermissionDeniedError
+from veilleuse.search.embedded_store import EmbeddedStore
+
+ADMIN = User(id=1, email="admin@test", role=Role.ADMIN)
+COMMITTEE = User(id=2, email="comite@test", role=Role.COMMITTEE, territory_id=HERE)
+ACTOR = User(id=3, email="a@test", role=Role.ACTOR, territory_id=HERE, actor_id="esat-1")
+Y2025, S1, S2 = Period.year(2025), Period.semester(2025, 1), Period.semester(2025, 2)
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Iterator[Context]:
+    store = EmbeddedStore(tmp_path / "notices.sqlite3")
+    with Context(Settings(data_dir=tmp_path), store=store) as context:
+        build_world(context)
+        yield context
+    store.close()
+
+
+def rows(table: StatTable) -> dict[str, list[float | int | None]]:
+    return {row.key: row.values for row in table.rows}
+
+
+def stats(ctx: Context, period: Period = Y2025, territory: str = HERE) -> CommitteeStatistics:
+    return committee_statistics(ctx, ADMIN, territory, period)
+
+
+# --------------------------------------------------------------------------- notices
+
+
+def test_notices_by_source_and_kind_first_collected_in_the_period(ctx: Context) -> None:
+    table = stats(ctx).table("notices")
+    # columns: tenders, funding calls, PIN, awards, other, national total, of which in the 59
+    assert rows(table) == {
+        "boamp": [5, 0, 0, 1, 0, 6, 5],
+        "ted": [1, 0, 0, 0, 0, 1, 1],
+        "aides_territoires": [0, 1, 0, 0, 0, 1, 0],
+    }
+    assert table.total == [6, 1, 0, 1, 0, 8, 6]
+    assert "national" in table.scope and "dép. 59" in table.scope
+    assert [r.label for r in table.rows] == ["BOAMP", "Aides-territoires", "TED"]  # ties by id
+
+
+def test_semesters_split_on_paris_midnight(ctx: Context) -> None:
+    # boamp:6 (31 Dec 23:30 UTC) is in S1 2025; boamp:5 (30 Jun 22:30 UTC) in S2
+    first = stats(ctx, S1).table("notices")
+    second = stats(ctx, S2).table("notices")
+    assert rows(first)["boamp"] == [3, 0, 0, 0, 0, 3, 3]  # boamp 1, 2, 6
+    assert rows(second)["boamp"] == [2, 0, 0, 1, 0, 3, 2]  # boamp 3, 4, 5
+    assert first.total[5] + second.total[5] == 8
+
+
+def test_reserved_and_social_clauses_share_of_tenders(ctx: Context) -> None:
+    table = stats(ctx).table("social")
+    assert rows(table) == {
+        "tenders": [5, None, 6, None],
+        "reserved": [2, 40.0, 3, 50.0],
+        "social_clause": [2, 40.0, 2, 33.3],
+        "social_consideration": [3, 60.0, 4, 66.7],
+    }
+    # the other territory's département: boamp 3 only (reserved)
+    other = rows(stats(ctx, territory=THERE).table("social"))
+    assert other["tenders"][:2] == [1, None] and other["reserved"][:2] == [1, 100.0]
+
+
+# --------------------------------------------------------------------------- deliveries
+
+
+def test_delivered_by_family_and_actors_reached(ctx: Context) -> None:
+    table = stats(ctx).table("delivery_family")
+    # items, actors reached, actors in the base, share reached
+    assert rows(table) == {
+        "esat": [4, 1, 2, 50.0],
+        "scop": [2, 1, 1, 100.0],
+        "association": [0, 0, 1, 0.0],
+    }
+    assert table.total == [6, 2, 4, 50.0]
+    other = stats(ctx, territory=THERE).table("delivery_family")
+    assert other.total == [1, 1, 2, 50.0]
+
+
+def test_delivered_by_cpv_division(ctx: Context) -> None:
+    table = stats(ctx).table("delivery_cpv")
+    assert rows(table) == {
+        "77": [2, 2],  # boamp 1 and 4
+        "45": [1, 1],  # boamp 4 (two divisions: counted in both)
+        "55": [1, 1],  # ted 1, through its lot
+        "90": [1, 1],  # boamp 2
+        "sans-cpv": [1, 1],  # the funding call
+        "hors-index": [1, 1],  # gone:1 is no longer stored
+    }
+    assert table.total == [6, 6]
+    labels = {r.key: r.label for r in table.rows}
+    assert labels["77"].startswith("77 — ") and "agricoles" in labels["77"].lower()
+
+
+def test_deliveries_per_semester(ctx: Context) -> None:
+    assert stats(ctx, S1).table("delivery_family").total == [2, 1, 4, 25.0]
+    assert stats(ctx, S2).table("delivery_family").total == [4, 2, 4, 50.0]
+    assert stats(ctx, Period.year(2024)).table("delivery_family").total == [1, 1, 4, 25.0]
+
+
+def test_indicators_read_their_table_cells(ctx: Context) -> None:
+    result = stats(ctx)
+    values = {i.metric: i.value for i in result.indicators}
+    assert values["notices_collected"] == 8
+    assert values["opportunities_delivered"] == 6
+    assert values["actors_reached"] == 2
+    assert values["actors_reached_share"] == 50.0
+    assert values["reserved_share"] == 40.0
+    assert values["social_consideration_share"] == 60.0
+
+
+# --------------------------------------------------------------------------- access
+
+
+def test_committee_reads_its_territory_only(ctx: Context) -> None:
+    assert committee_statistics(ctx, COMMITTEE, HERE, Y2025).territory.id == HERE
+    with pytest.raises(NotFoundError):
+        committee_statistics(ctx, COMMITTEE, THERE, Y2025)
+    with pytest.raises(NotFoundError):
+        committee_statistics(ctx, ADMIN, "inconnu", Y2025)
+    with pytest.raises(PermissionDeniedError):
+        committee_statistics(ctx, ACTOR, HERE, Y2025)
+
+
+def test_one_figure_equals_the_same_table_of_the_whole(ctx: Context) -> None:
+    whole = stats(ctx)
+    for table in whole.tables:
+        assert committee_figure(ctx, ADMIN, HERE, Y2025, table.key) == table
+    with pytest.raises(NotFoundError):
+        committee_figure(ctx, ADMIN, HERE, Y2025, "nope")
+
+
+def test_period_of_the_result(ctx: Context) -> None:
+    result = stats(ctx, Period.between(date(2025, 2, 1), date(2025, 4, 30)))
+    assert result.period.label == "du 1er février 2025 au 30 avril 2025"
+    assert result.table("notices").total[5] == 2  # boamp 1 and 2
