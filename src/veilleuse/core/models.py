@@ -1,4 +1,4 @@
-"""The domain model shared by every stage: notices, lots, actors, matches, grouped bids.
+"""The domain model shared by every stage: notices, lots, actors, matches, grouped-bid suggestions.
 
 Pydantic models so that parsers, stores, the CLI (JSON lines) and the web layer all speak the
 same validated shapes. Field names are part of the public contract (exports, API): do not rename.
@@ -360,30 +360,5 @@ class GroupedBidSuggestion(_Model):
     reasons: list[Reason] = Field(default_factory=list)
 
 
-class GroupedBidStatus(StrEnum):
-    SUGGESTED = "suggested"
-    AGREED = "agreed"
-    SUBMITTED = "submitted"
-    WON = "won"
-    LOST = "lost"
-    ABANDONED = "abandoned"
-
-
-class GroupedBidEvent(_Model):
-    at: datetime
-    status: GroupedBidStatus
-    note: str | None = None
-    by: str | None = None
-
-
-class GroupedBid(_Model):
-    """A grouped bid as the network tracks it, from suggestion to outcome."""
-
-    id: int | None = None
-    notice_uid: str
-    members: list[str]
-    lead: str | None = None
-    lots: list[str] = Field(default_factory=list)
-    status: GroupedBidStatus = GroupedBidStatus.SUGGESTED
-    amount: Money | None = None
-    history: list[GroupedBidEvent] = Field(default_factory=list)
+# The grouped-bid register (a bid, its members, stages and history) lives in `core.bids`;
+# its stage rules in `core.grouped_bids`.
