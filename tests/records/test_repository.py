@@ -1,4 +1,5 @@
-"""Records database: actors upsert, send log uniqueness, source runs, grouped bid history."""
+"""Records database: actors upsert, send log uniqueness, source runs, feedback (the grouped-bid
+register has its own module: test_grouped_bids)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from veilleuse.core.errors import NotFoundError, RecordsError, TransitionError
+from veilleuse.core.errors import RecordsError
 from veilleuse.core.models import (
     Actor,
-    GroupedBid,
-    GroupedBidStatus,
     GroupedBidSuggestion,
     Match,
-    Money,
 )
 from veilleuse.records import actors as actor_records
 from veilleuse.records import digest_log
-from veilleuse.records import grouped_bids as bid_records
 from veilleuse.records import matches as match_records
 from veilleuse.records import sources as source_records
 from veilleuse.records.db import Records
@@ -184,68 +181,6 @@ def test_duplicate_rates_of_the_last_index_run_replace_the_previous_ones(records
     assert len(selects) == 1
     source_records.replace_duplicate_rates(records, {})
     assert source_records.duplicate_rates(records) == {}
-
-
-def test_grouped_bid_history(records: Records) -> None:
-    bid_id = bid_records.create_grouped_bid(
-        records, GroupedBid(notice_uid="boamp:1", members=["a1", "a2"], lead="a1", lots=["1", "2"])
-    )
-    bid_records.set_grouped_bid_status(records, bid_id, GroupedBidStatus.AGREED, by="a1")
-    bid_records.set_grouped_bid_status(records, bid_id, GroupedBidStatus.SUBMITTED, note="dépôt")
-    bid_records.set_grouped_bid_status(
-        records, bid_id, GroupedBidStatus.WON, amount=Money(amount=120000.0)
-    )
-    (bid,) = bid_records.list_grouped_bids(records)
-    assert bid.status is GroupedBidStatus.WON
-    assert bid.amount == Money(amount=120000.0)
-    assert [(e.status, e.note, e.by) for e in bid.history] == [
-        (GroupedBidStatus.SUGGESTED, "créé", None),
-        (GroupedBidStatus.AGREED, None, "a1"),
-        (GroupedBidStatus.SUBMITTED, "dépôt", None),
-        (GroupedBidStatus.WON, None, None),
-    ]
-    with pytest.raises(NotFoundError, match="grouped bid 999"):
-        bid_records.set_grouped_bid_status(records, 999, GroupedBidStatus.LOST)
-
-
-def test_a_refused_transition_leaves_the_bid_and_its_history_unchanged(records: Records) -> None:
-    bid_id = bid_records.create_grouped_bid(
-        records, GroupedBid(notice_uid="boamp:1", members=["a1", "a2"], lead="a1")
-    )
-    for status in (GroupedBidStatus.AGREED, GroupedBidStatus.SUBMITTED, GroupedBidStatus.WON):
-        bid_records.set_grouped_bid_status(records, bid_id, status)
-    before = bid_records.list_grouped_bids(records)
-
-    with pytest.raises(TransitionError, match="« gagnée » → « suggérée »"):
-        bid_records.set_grouped_bid_status(
-            records,
-            bid_id,
-            GroupedBidStatus.SUGGESTED,
-            note="retour arrière",
-            by="a2",
-            amount=Money(amount=1.0),
-        )
-
-    assert bid_records.list_grouped_bids(records) == before
-    assert before[0].status is GroupedBidStatus.WON
-    assert len(before[0].history) == 4
-
-
-def test_listing_bids_does_not_query_per_bid(records: Records) -> None:
-    """Two statements (bids, then every event) for 1 bid or for 20."""
-
-    def selects_to_list(n_bids: int) -> int:
-        for i in range(n_bids):
-            bid_id = bid_records.create_grouped_bid(
-                records, GroupedBid(notice_uid=f"boamp:{i}", members=["a1", "a2"])
-            )
-            bid_records.set_grouped_bid_status(records, bid_id, GroupedBidStatus.AGREED)
-        with count_selects(records) as selects:
-            bids = bid_records.list_grouped_bids(records)
-        assert all(len(b.history) == 2 for b in bids)
-        return len(selects)
-
-    assert selects_to_list(1) == selects_to_list(20) == 2
 
 
 def test_feedback_rejections(records: Records) -> None:

@@ -1,5 +1,6 @@
-"""Tables of the records database: actors, matches, feedback, grouped bids, send log, source runs
-and the cross-source duplicate rates computed with them.
+"""Tables of the records database: actors, matches, feedback, the grouped-bid register and the
+interests actors express, send log, source runs and the cross-source duplicate rates computed with
+them.
 
 Notices live in the notice store; everything a person or a run decides lives here, so it survives
 a re-index. Schema changes go through Alembic migrations in `records/migrations/`.
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -75,27 +77,76 @@ class FeedbackRow(Base):
 
 
 class GroupedBidRow(Base):
+    """A grouped bid of the register (`core.bids.GroupedBid`); members and history beside it.
+
+    `stage` only changes through `records.grouped_bids.move_grouped_bid`, which checks the rule
+    of `core.grouped_bids` and writes the change only if the stage it checked is still there.
+    """
+
     __tablename__ = "grouped_bids"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16), server_default="tender")  # tender | funding
     notice_uid: Mapped[str] = mapped_column(String(200), index=True)
-    members: Mapped[list[Any]] = mapped_column(JSON)
-    lead: Mapped[str | None] = mapped_column(String(64))
-    lots: Mapped[list[Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16))
-    amount: Mapped[float | None] = mapped_column(Float)
+    territory_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(500), server_default="")
+    stage: Mapped[str] = mapped_column(String(16), index=True)
+    form: Mapped[str | None] = mapped_column(String(16))  # conjoint | solidaire
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    documents: Mapped[list[Any]] = mapped_column(JSON, server_default="[]")  # URLs
+    notes: Mapped[str | None] = mapped_column(Text)
+    amount_won: Mapped[float | None] = mapped_column(Float)
     currency: Mapped[str | None] = mapped_column(String(3))
+    loss_reason: Mapped[str | None] = mapped_column(String(32))
+    loss_detail: Mapped[str | None] = mapped_column(Text)
+    from_suggestion: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    #: `core.bids.OutcomeProposal` as JSON, waiting for staff; null when none
+    proposal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: uids of award notices staff said were not this bid's (never proposed again)
+    dismissed_awards: Mapped[list[Any]] = mapped_column(JSON, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class GroupedBidMemberRow(Base):
+    """An actor of a grouped bid: its role, its lots and its share of the amount won (%)."""
+
+    __tablename__ = "grouped_bid_members"
+    bid_id: Mapped[int] = mapped_column(
+        ForeignKey("grouped_bids.id", ondelete="CASCADE"), primary_key=True
+    )
+    # a member's bids are read through this index (the key starts with the bid)
+    actor_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order in the team, lead first
+    role: Mapped[str] = mapped_column(String(16))  # lead | cotraitant | sous_traitant
+    lots: Mapped[list[Any]] = mapped_column(JSON)
+    share_percent: Mapped[float | None] = mapped_column(Float)
+
+
 class GroupedBidEventRow(Base):
+    """One change of stage of a grouped bid (the creation has no `from_stage`)."""
+
     __tablename__ = "grouped_bid_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     bid_id: Mapped[int] = mapped_column(ForeignKey("grouped_bids.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    status: Mapped[str] = mapped_column(String(16))
+    from_stage: Mapped[str | None] = mapped_column(String(16))
+    to_stage: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
     by: Mapped[str | None] = mapped_column(String(120))
+
+
+class InterestRow(Base):
+    """An actor said it is interested in a notice (once per actor × notice)."""
+
+    __tablename__ = "interests"
+    __table_args__ = (UniqueConstraint("actor_id", "notice_uid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor_id: Mapped[str] = mapped_column(String(64), index=True)
+    notice_uid: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class DigestRow(Base):
