@@ -279,8 +279,8 @@ def test_route_modules_are_discovered_with_their_navigation(
         "from veilleuse.core.accounts import Permission\n"
         "from veilleuse.web.templating import NavItem\n"
         "router = APIRouter()\n"
-        "NAVIGATION = [NavItem('Pilotage', '/pilotage', Permission.REPORTS_VIEW, order=60)]\n"
-        "@router.get('/pilotage')\n"
+        "NAVIGATION = [NavItem('Essai', '/essai-rapports', Permission.REPORTS_VIEW, order=60)]\n"
+        "@router.get('/essai-rapports')\n"
         "def reports() -> dict[str, str]:\n"
         "    return {'page': 'pilotage'}\n"
     )
@@ -289,9 +289,9 @@ def test_route_modules_are_discovered_with_their_navigation(
     app, _ = web_app
     assert include_routes(app, "extra_pages") == ["extra_pages.reports"]
     assert include_routes(app, "no_such_package_here") == []
-    assert NavItem("Pilotage", "/pilotage", Permission.REPORTS_VIEW, 60) in app.state.navigation
-    assert client_for(None).get("/pilotage").json() == {"page": "pilotage"}
-    assert 'href="/pilotage"' in client_for("committee").get("/compte/mot-de-passe").text
-    assert 'href="/pilotage"' not in client_for("actor").get("/mon-espace").text
+    assert NavItem("Essai", "/essai-rapports", Permission.REPORTS_VIEW, 60) in app.state.navigation
+    assert client_for(None).get("/essai-rapports").json() == {"page": "pilotage"}
+    assert 'href="/essai-rapports"' in client_for("committee").get("/compte/mot-de-passe").text
+    assert 'href="/essai-rapports"' not in client_for("actor").get("/mon-espace").text
     sys.modules.pop("extra_pages.reports", None)
     sys.modules.pop("extra_pages", None)

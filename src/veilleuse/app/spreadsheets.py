@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -68,35 +69,58 @@ def xlsx_bytes(
     widths: list[int],
 ) -> bytes:
     """One sheet: preamble lines, a blank line, the bold frozen header with a filter, the rows."""
+    return xlsx_book_bytes([Sheet(sheet_name, preamble, header, rows, widths)])
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook: its name (at most 31 characters), preamble, header, rows."""
+
+    name: str
+    preamble: list[str]
+    header: list[str]
+    rows: list[list[Any]]
+    widths: list[int]
+
+
+def xlsx_book_bytes(sheets: list[Sheet]) -> bytes:
+    """A workbook of `sheets`, in order, each laid out as `xlsx_bytes` lays out its one sheet."""
     from openpyxl import Workbook
+
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    for number, data in enumerate(sheets):
+        sheet = first if number == 0 else book.create_sheet()
+        sheet.title = data.name
+        _fill_sheet(sheet, data)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _fill_sheet(sheet: Any, data: Sheet) -> None:
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = sheet_name
-    for number, line in enumerate(preamble, start=1):
+    for number, line in enumerate(data.preamble, start=1):
         cell = sheet.cell(row=number, column=1, value=_xlsx_text(line))
         cell.data_type = "s"
         if number == 1:
             cell.font = Font(bold=True, size=13)
-    header_row = len(preamble) + 2 if preamble else 1
-    for column, name in enumerate(header, start=1):
+    header_row = len(data.preamble) + 2 if data.preamble else 1
+    for column, name in enumerate(data.header, start=1):
         cell = sheet.cell(row=header_row, column=column, value=name)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
-    for offset, row in enumerate(rows, start=1):
+    for offset, row in enumerate(data.rows, start=1):
         for column, value in enumerate(row, start=1):
             _xlsx_cell(sheet.cell(row=header_row + offset, column=column), value)
-    for column, width in enumerate(widths, start=1):
+    for column, width in enumerate(data.widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
-    last = f"{get_column_letter(len(header))}{header_row + max(len(rows), 1)}"
+    last = f"{get_column_letter(len(data.header))}{header_row + max(len(data.rows), 1)}"
     sheet.auto_filter.ref = f"A{header_row}:{last}"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def _xlsx_text(value: str) -> str:

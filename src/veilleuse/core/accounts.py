@@ -54,6 +54,8 @@ class Permission(StrEnum):
     GROUPED_BIDS_VIEW = "grouped_bids.view"
     GROUPED_BIDS_EDIT = "grouped_bids.edit"
     REPORTS_VIEW = "reports.view"
+    #: set the local ESS plan's targets the committee's statistics are compared with (admin)
+    TARGETS_EDIT = "targets.edit"
     USERS_MANAGE = "users.manage"
     API_TOKENS = "api_tokens"
     #: the actor's own space: its profile, its matches, its digest preferences
