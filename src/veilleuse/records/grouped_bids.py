@@ -220,17 +220,21 @@ def move_grouped_bid(
     *,
     by: str | None = None,
     at: datetime | None = None,
+    expected: BidStage | None = None,
 ) -> GroupedBid:
     """Apply changes of stage (usually one) in one transaction and log each; return the bid.
 
     The rule of `core.grouped_bids.apply_changes` is checked inside the transaction, against the
     stored bid. Raises `NotFoundError` for an unknown bid, `TransitionError` for a change the
-    table refuses (also when another change moved the bid since it was read), `ValidationError`
-    for a change lacking what it requires. Nothing is written unless every change passes.
+    table refuses (also when another change moved the bid since it was read, or when the bid is
+    no longer at `expected`, the stage the person saw), `ValidationError` for a change lacking
+    what it requires. Nothing is written unless every change passes.
     """
     at = (at or utcnow()).astimezone(UTC)
     with records.session() as s:
         before = _locked(s, bid_id)
+        if expected is not None and before.stage is not expected and changes:
+            raise changed_meanwhile(expected, before.stage, changes[0].to_stage)
         after = apply_changes(before, changes, at, by)
         columns = _columns(after)
         written = s.execute(
