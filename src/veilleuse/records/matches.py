@@ -142,3 +142,16 @@ def suggestion_of_notice(records: Records, notice_uid: str) -> GroupedBidSuggest
     with records.session() as s:
         row = s.get(SuggestionRow, notice_uid)
         return GroupedBidSuggestion.model_validate(row.payload) if row else None
+
+
+def matches_of_notices(records: Records, notice_uids: Sequence[str]) -> list[Match]:
+    """The matches of several notices in one query, by notice then best score first."""
+    if not notice_uids:
+        return []
+    with records.session() as s:
+        query = (
+            select(MatchRow)
+            .where(MatchRow.notice_uid.in_(list(notice_uids)))
+            .order_by(MatchRow.notice_uid, MatchRow.score.desc(), MatchRow.actor_id)
+        )
+        return [Match.model_validate(r.payload) for r in s.scalars(query)]
