@@ -149,20 +149,21 @@ def test_members_and_territories_are_checked_before_anything_is_written(ctx: Con
 
 def test_moves_with_their_requirements_and_a_stale_page(ctx: Context) -> None:
     staff = user(ctx, Role.STAFF)
-    bid = create_from_suggestion(ctx, staff, "boamp:1")
-    assert bid.id is not None
+    created = create_from_suggestion(ctx, staff, "boamp:1")
+    assert created.id is not None
+    bid_id = created.id
     for stage in ("interest", "team_formed", "submitted"):
-        bid = move_bid(ctx, staff, bid.id, stage)
+        move_bid(ctx, staff, bid_id, stage)
     with pytest.raises(ValidationError, match="montant gagné"):
-        move_bid(ctx, staff, bid.id, "won")
+        move_bid(ctx, staff, bid_id, "won")
     with pytest.raises(TransitionError, match="vient de passer à « candidature déposée »"):
-        move_bid(ctx, staff, bid.id, "won", amount_won=1, expected_stage="team_formed")
+        move_bid(ctx, staff, bid_id, "won", amount_won=1, expected_stage="team_formed")
     with pytest.raises(ValidationError, match="raison inconnue"):
-        move_bid(ctx, staff, bid.id, "lost", reason="cher")
+        move_bid(ctx, staff, bid_id, "lost", reason="cher")
     won = move_bid(
         ctx,
         staff,
-        bid.id,
+        bid_id,
         S.WON,
         note="Notifié le 3",
         amount_won=84_000,
@@ -172,11 +173,11 @@ def test_moves_with_their_requirements_and_a_stale_page(ctx: Context) -> None:
     assert won.amount_won == Money(amount=84_000)
     assert [m.share_percent for m in won.members] == [55, 45]
     with pytest.raises(TransitionError, match="étape finale"):
-        move_bid(ctx, staff, bid.id, "abandoned", reason=LossReason.OTHER, detail="x")
+        move_bid(ctx, staff, bid_id, "abandoned", reason=LossReason.OTHER, detail="x")
     with pytest.raises(PermissionDeniedError):
-        move_bid(ctx, user(ctx, Role.COMMITTEE), bid.id, "abandoned")
+        move_bid(ctx, user(ctx, Role.COMMITTEE), bid_id, "abandoned")
     with pytest.raises(NotFoundError):
-        move_bid(ctx, user(ctx, Role.STAFF, "mel"), bid.id, "abandoned")
+        move_bid(ctx, user(ctx, Role.STAFF, "mel"), bid_id, "abandoned")
 
 
 def test_reading_a_bid_its_lines_and_lists_by_territory(ctx: Context) -> None:
