@@ -13,9 +13,22 @@ from datetime import UTC, datetime
 
 from veilleuse.app.context import Context
 from veilleuse.core.accounts import PlanTerritory
-from veilleuse.core.models import Actor, EssFamily, Lot, Notice, NoticeKind, Places, Territory
+from veilleuse.core.bids import BidKind, BidMember, BidStage, GroupedBid, LossReason, MemberRole
+from veilleuse.core.grouped_bids import StageChange
+from veilleuse.core.models import (
+    Actor,
+    EssFamily,
+    Lot,
+    Money,
+    Notice,
+    NoticeKind,
+    Places,
+    Territory,
+)
 from veilleuse.records import actors as actor_records
 from veilleuse.records import digest_log
+from veilleuse.records import grouped_bids as bid_records
+from veilleuse.records import interests as interest_records
 from veilleuse.records import territories as territory_records
 from veilleuse.records.tables import DigestRow
 
@@ -96,6 +109,96 @@ DIGESTS = [
 ]
 
 
+S = BidStage
+LEAD, CO = MemberRole.LEAD, MemberRole.COTRAITANT
+TENDER, FUNDING = BidKind.TENDER, BidKind.FUNDING
+
+#: name → (kind, territory, team [(actor, role)], from suggestion, created (at, stage),
+#: changes [(at, stage, amount won, {actor: share})])
+BIDS: dict[str, tuple] = {  # type: ignore[type-arg]
+    # 2025, Valenciennes. Entered (tender, funding): spotted 2-0, interest 2-0, team 3-1,
+    # submitted 2-2, won 1-1, lost 1-0, unsuccessful 1-0, abandoned 2-0.
+    "B1": (TENDER, HERE, [("esat-1", LEAD), ("scop-1", CO)], True, ("2025-02-01T09:00:00", S.SPOTTED),
+           [("2025-02-10T09:00:00", S.INTEREST), ("2025-03-01T09:00:00", S.TEAM_FORMED),
+            ("2025-04-01T09:00:00", S.SUBMITTED),
+            ("2025-06-15T09:00:00", S.WON, 100_000.0, {"esat-1": 60.0, "scop-1": 40.0})]),
+    "B2": (TENDER, HERE, [("scop-1", LEAD), ("esat-2", CO)], False, ("2025-03-05T09:00:00", S.INTEREST),
+           [("2025-03-20T09:00:00", S.TEAM_FORMED), ("2025-05-01T09:00:00", S.SUBMITTED),
+            ("2025-09-01T09:00:00", S.LOST)]),
+    "B3": (FUNDING, HERE, [("esat-2", LEAD), ("asso-1", CO)], False,
+           ("2025-04-01T09:00:00", S.TEAM_FORMED),
+           [("2025-04-15T09:00:00", S.SUBMITTED),
+            ("2025-10-10T09:00:00", S.WON, 20_000.0, {"esat-2": 50.0, "asso-1": 50.0})]),
+    "B4": (TENDER, HERE, [("esat-1", CO)], False, ("2025-05-01T09:00:00", S.SPOTTED),
+           [("2025-05-20T09:00:00", S.ABANDONED)]),
+    # created in 2024, declared unsuccessful on 15 January 2025
+    "B5": (TENDER, HERE, [("esat-1", LEAD), ("asso-1", CO)], False,
+           ("2024-11-01T09:00:00", S.SUBMITTED), [("2025-01-15T09:00:00", S.UNSUCCESSFUL)]),
+    "B6": (TENDER, HERE, [("scop-1", LEAD), ("esat-1", CO)], False,
+           ("2025-07-01T09:00:00", S.TEAM_FORMED), [("2025-08-01T09:00:00", S.ABANDONED)]),
+    # 31 December 2025 23:30 UTC: 1 January 2026 in Paris
+    "B7": (FUNDING, HERE, [("asso-1", CO)], False, ("2025-12-31T23:30:00", S.SPOTTED), []),
+    # the other territory: never counted for Valenciennes
+    "B8": (TENDER, THERE, [("aci-b", LEAD), ("scop-b", CO)], False,
+           ("2025-02-01T09:00:00", S.SUBMITTED),
+           [("2025-03-01T09:00:00", S.WON, 50_000.0, {"aci-b": 50.0, "scop-b": 50.0})]),
+    # all of it in 2024
+    "B9": (TENDER, HERE, [("esat-1", LEAD), ("scop-1", CO)], False, ("2024-06-01T09:00:00", S.SPOTTED),
+           [("2024-07-01T09:00:00", S.INTEREST), ("2024-08-01T09:00:00", S.TEAM_FORMED),
+            ("2024-09-01T09:00:00", S.SUBMITTED),
+            ("2024-12-01T09:00:00", S.WON, 7_000.0, {"esat-1": 50.0, "scop-1": 50.0})]),
+    # submitted in 2025, lost in 2026: reached « déposée » (and a later outcome) in the funnel
+    "B10": (FUNDING, HERE, [("asso-1", LEAD), ("esat-1", CO)], False,
+            ("2025-09-01T09:00:00", S.SUBMITTED), [("2026-02-01T09:00:00", S.LOST)]),
+}  # fmt: skip
+
+#: (actor, notice, at): 2025 in Valenciennes: ESAT 3 (2 actors, 3 notices), SCOP 1, association 1
+INTERESTS = [
+    ("esat-1", "boamp:1", "2025-02-05T09:00:00"),
+    ("esat-1", "boamp:2", "2025-03-02T09:00:00"),
+    ("scop-1", "boamp:1", "2025-02-06T09:00:00"),
+    ("asso-1", "aides_territoires:1", "2025-05-06T09:00:00"),
+    ("esat-2", "boamp:4", "2024-12-31T23:30:00"),  # 1 January 2025 in Paris
+    ("esat-2", "ted:1", "2026-01-02T09:00:00"),  # 2026
+    ("aci-b", "boamp:3", "2025-08-16T09:00:00"),  # the other territory
+]
+
+REASONS = {S.LOST: LossReason.PRICE, S.ABANDONED: LossReason.CAPACITY}
+
+
+def _bid(name: str) -> GroupedBid:
+    kind, territory, team, suggested, _, _ = BIDS[name]
+    return GroupedBid(
+        kind=kind,
+        notice_uid=f"boamp:{name}",
+        territory_id=territory,
+        title=f"Candidature {name}",
+        members=[BidMember(actor_id=a, role=role) for a, role in team],
+        from_suggestion=suggested,
+    )
+
+
+def build_bids(ctx: Context) -> dict[str, int]:
+    """The register of `BIDS` and the `INTERESTS`; returns name → bid id."""
+    ids = {}
+    for name, (_, _, _, _, (created, stage), changes) in BIDS.items():
+        bid = _bid(name).model_copy(update={"stage": stage})
+        stored = bid_records.create_grouped_bid(ctx.records, bid, by="tests", at=at(created))
+        assert stored.id is not None
+        ids[name] = stored.id
+        for when, to, *won in changes:
+            change = StageChange(
+                to_stage=to,
+                reason=REASONS.get(to),
+                amount_won=Money(amount=won[0]) if won else None,
+                shares=won[1] if won else None,
+            )
+            bid_records.move_grouped_bid(ctx.records, stored.id, [change], at=at(when))
+    for actor_id, uid, when in INTERESTS:
+        interest_records.add_interest(ctx.records, actor_id, uid, at=at(when))
+    return ids
+
+
 def build_world(ctx: Context, *, territories: bool = True) -> None:
     """Fill the context's records and store (the territories may exist already: web fixtures)."""
     records = ctx.records
@@ -118,3 +221,4 @@ def build_world(ctx: Context, *, territories: bool = True) -> None:
             row = s.get(DigestRow, digest_id)
             assert row is not None
             row.status, row.sent_at = status, at(sent) if sent else None
+    build_bids(ctx)

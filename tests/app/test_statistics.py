@@ -153,3 +153,87 @@ def test_period_of_the_result(ctx: Context) -> None:
     result = stats(ctx, Period.between(date(2025, 2, 1), date(2025, 4, 30)))
     assert result.period.label == "du 1er février 2025 au 30 avril 2025"
     assert result.table("notices").total[5] == 2  # boamp 1 and 2
+
+
+# --------------------------------------------------------------------------- grouped bids
+
+
+def test_bids_entering_each_stage_in_the_period(ctx: Context) -> None:
+    table = stats(ctx).table("bids_stage")
+    # tenders, funding calls, total; B5's creation (2024) and B7 (1 January 2026) left out
+    assert rows(table) == {
+        "spotted": [2, 0, 2],  # B1, B4
+        "interest": [2, 0, 2],  # B1, B2 (created there)
+        "team_formed": [3, 1, 4],  # B1, B2, B6; B3
+        "submitted": [2, 2, 4],  # B1, B2; B3, B10
+        "won": [1, 1, 2],  # B1; B3
+        "lost": [1, 0, 1],  # B2 (B10 is lost in 2026)
+        "unsuccessful": [1, 0, 1],  # B5, created in 2024
+        "abandoned": [2, 0, 2],  # B4, B6
+    }
+    assert rows(stats(ctx, Period.year(2024)).table("bids_stage"))["won"] == [1, 0, 1]  # B9
+
+
+def test_funnel_of_the_bids_opened_in_the_period(ctx: Context) -> None:
+    table = stats(ctx).table("bids_funnel")
+    # opened in 2025: B1, B2, B3, B4, B6, B10; only B1 came from a suggestion
+    assert rows(table) == {
+        "spotted": [6, 100.0, 1],
+        "interest": [5, 83.3, 1],  # all but B4, abandoned when spotted
+        "team_formed": [5, 83.3, 1],  # B6 was abandoned once its team was formed
+        "submitted": [4, 66.7, 1],  # B1, B2, B3 and B10 (created at « déposée »)
+        "won": [2, 33.3, 1],  # B1, B3
+    }
+
+
+def test_outcomes_and_win_rate(ctx: Context) -> None:
+    table = stats(ctx).table("bids_outcomes")
+    # won, lost, unsuccessful, win rate
+    assert rows(table) == {"tender": [1, 1, 1, 33.3], "funding": [1, 0, 0, 100.0]}
+    assert table.total == [2, 1, 1, 50.0]
+    assert stats(ctx, S1).table("bids_outcomes").total == [1, 0, 1, 50.0]  # B1; B5
+    assert stats(ctx, S2).table("bids_outcomes").total == [1, 1, 0, 50.0]  # B3; B2
+    other = stats(ctx, territory=THERE).table("bids_outcomes")
+    assert other.total == [1, 0, 0, 100.0]  # B8 only
+
+
+def test_amounts_won_by_family_of_the_lead_and_by_shares(ctx: Context) -> None:
+    table = stats(ctx).table("won_family")
+    # lead's family, of which tenders, of which funding, bids won, split by members' shares
+    assert rows(table) == {
+        "esat": [120_000.0, 100_000.0, 20_000.0, 2, 70_000.0],  # B1 60 %, B3 50 %
+        "scop": [0.0, 0.0, 0.0, 0, 40_000.0],  # B1 40 %
+        "association": [0.0, 0.0, 0.0, 0, 10_000.0],  # B3 50 %
+    }
+    assert table.total == [120_000.0, 100_000.0, 20_000.0, 2, 120_000.0]
+    assert stats(ctx, S2).table("won_family").total[0] == 20_000.0
+    assert stats(ctx, territory=THERE).table("won_family").total[0] == 50_000.0
+
+
+def test_amounts_won_by_department_of_the_lead(ctx: Context) -> None:
+    table = stats(ctx).table("won_department")
+    assert [(r.key, r.label, r.values) for r in table.rows] == [("59", "59 — Nord", [120_000.0, 2])]
+    assert "EPCI" in table.scope
+    other = stats(ctx, territory=THERE).table("won_department")
+    assert rows(other) == {"62": [50_000.0, 1]}
+
+
+def test_interests_by_family(ctx: Context) -> None:
+    table = stats(ctx).table("interests")
+    # interests, actors, distinct notices
+    assert rows(table) == {"esat": [3, 2, 3], "association": [1, 1, 1], "scop": [1, 1, 1]}
+    assert table.total == [5, 4, 4]
+    assert stats(ctx, territory=THERE).table("interests").total == [1, 1, 1]
+    assert stats(ctx, Period.year(2026)).table("interests").total == [1, 1, 1]
+
+
+def test_indicators_of_the_register(ctx: Context) -> None:
+    values = {i.metric: i.value for i in stats(ctx).indicators}
+    assert values["interests"] == 5
+    assert values["bids_formed"] == 4
+    assert values["bids_submitted"] == 4
+    assert values["bids_won"] == 2
+    assert values["win_rate"] == 50.0
+    assert values["amount_won"] == 120_000.0
+    assert values["funding_submitted"] == 2
+    assert values["funding_won"] == 1

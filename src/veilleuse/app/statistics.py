@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 from veilleuse.app.context import Context
 from veilleuse.app.plan_targets import METRICS, AppliedTarget, reached
+from veilleuse.app.statistics_amounts import interests_by_family, won_by_department, won_by_family
+from veilleuse.app.statistics_bids import bids_by_stage, bids_funnel, bids_outcomes
 from veilleuse.app.statistics_delivery import delivered_by_cpv_division, delivered_by_family
 from veilleuse.app.statistics_inputs import StatisticsInputs
 from veilleuse.app.statistics_model import (
@@ -39,6 +41,12 @@ FIGURES: dict[str, Figure] = {
     "social": social_considerations,
     "delivery_family": delivered_by_family,
     "delivery_cpv": delivered_by_cpv_division,
+    "interests": interests_by_family,
+    "bids_stage": bids_by_stage,
+    "bids_funnel": bids_funnel,
+    "bids_outcomes": bids_outcomes,
+    "won_family": won_by_family,
+    "won_department": won_by_department,
 }
 
 TOTAL = "total"
@@ -51,6 +59,14 @@ INDICATOR_CELLS: dict[str, tuple[str, str, int]] = {
     "reserved_share": ("social", "reserved", 1),
     "social_clause_share": ("social", "social_clause", 1),
     "social_consideration_share": ("social", "social_consideration", 1),
+    "interests": ("interests", TOTAL, 0),
+    "bids_formed": ("bids_stage", "team_formed", 2),
+    "bids_submitted": ("bids_stage", "submitted", 2),
+    "bids_won": ("bids_outcomes", TOTAL, 0),
+    "win_rate": ("bids_outcomes", TOTAL, 3),
+    "amount_won": ("won_family", TOTAL, 0),
+    "funding_submitted": ("bids_stage", "submitted", 1),
+    "funding_won": ("bids_outcomes", "funding", 0),
 }
 
 #: a seam: the targets applying to a territory and period, metric → target (None: no targets)

@@ -17,11 +17,15 @@ from typing import Any
 from veilleuse.app.context import Context
 from veilleuse.app.statistics_period import Period
 from veilleuse.core.accounts import PlanTerritory
-from veilleuse.core.models import Notice
+from veilleuse.core.bids import BidFilters, GroupedBid
+from veilleuse.core.models import Actor, Notice
 from veilleuse.records import actors as actor_records
 from veilleuse.records import digest_log
+from veilleuse.records import grouped_bids as bid_records
+from veilleuse.records import interests as interest_records
 from veilleuse.records import territories as territory_records
 from veilleuse.records.actors import ActorEntry
+from veilleuse.records.interests import Interest
 from veilleuse.search.store import Filters
 
 #: notices read from the store per request when resolving the delivered items' CPV codes
@@ -63,6 +67,35 @@ class StatisticsInputs:
         for chunk in _chunks(uids, GET_MANY_CHUNK):
             found.update((n.uid, n) for n in self.ctx.store.get_many(chunk))
         return found
+
+    # ------------------------------------------------------------------ the register
+
+    @cached_property
+    def bids(self) -> list[GroupedBid]:
+        """The territory's grouped bids that may have an event in the period: created by its
+        last day and changed since its first (three queries, with members and history)."""
+        filters = BidFilters(
+            territories=[self.territory.id],
+            created_to=self.period.end,
+            updated_from=self.period.start,
+        )
+        return bid_records.list_grouped_bids(self.ctx.records, filters)
+
+    def actors_by_id(self, ids: set[str]) -> dict[str, Actor]:
+        """The territory's actors among `ids`, and the others read in one query (a member
+        assigned to another territory)."""
+        found = {a: self.actors[a].actor for a in ids if a in self.actors}
+        missing = ids - set(found)
+        if missing:
+            found |= {a.id: a for a in actor_records.get_actors(self.ctx.records, missing)}
+        return found
+
+    @cached_property
+    def interests(self) -> list[Interest]:
+        """Interests expressed in the period by the territory's actors (read by actor: one
+        query, then kept when dated in the period)."""
+        found = interest_records.interests_of_actors(self.ctx.records, set(self.actors))
+        return [i for i in found if self.period.contains(i.at)]
 
     # ------------------------------------------------------------------ the notice store
 
