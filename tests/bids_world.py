@@ -148,10 +148,15 @@ def world(tmp_path: Path) -> Iterator[Context]:
 
 
 def user(ctx: Context, role: Role, territory: str | None = "valenciennes") -> User:
-    """A stored account of `role` (an admin has no territory; an actor account is `regie`'s)."""
+    """The stored account of `role` (an admin has no territory; an actor account is `regie`'s),
+    created on first use."""
+    email = f"{role.value}-{territory}@example.org"
+    found = account_records.get_user_by_email(ctx.records, email)
+    if found is not None:
+        return found
     return account_records.create_user(
         ctx.records,
-        email=f"{role.value}-{territory}@example.org",
+        email=email,
         name=f"{role.label} {territory}",
         role=role,
         password_hash="x",

@@ -20,11 +20,9 @@ proposal until its members agree, so it is never created at « équipe formée �
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from enum import StrEnum
-from typing import TypeVar
 
 from veilleuse.app.context import Context
-from veilleuse.app.grouped_bids import need_edit, scoped, visible_bid
+from veilleuse.app.grouped_bids import enum_value, need_edit, scoped, visible_bid
 from veilleuse.app.notices import get_notice
 from veilleuse.app.territories import get_territory, territories_of_actors, visible_among
 from veilleuse.core.accounts import User, visible_territories
@@ -47,8 +45,6 @@ from veilleuse.records import grouped_bids as bid_records
 from veilleuse.records import interests as interest_records
 from veilleuse.records import matches as match_records
 
-E = TypeVar("E", bound=StrEnum)
-
 
 def _by(user: User) -> str:
     return user.display_name
@@ -57,15 +53,6 @@ def _by(user: User) -> str:
 def kind_of(notice: Notice) -> BidKind:
     """A funding call is answered by a `funding` bid, anything else by a `tender` one."""
     return BidKind.FUNDING if notice.kind is NoticeKind.FUNDING_CALL else BidKind.TENDER
-
-
-def _enum(kind: type[E], value: E | str, what: str) -> E:
-    """`value` as a value of `kind`; a French `ValidationError` naming the allowed values."""
-    try:
-        return kind(value)
-    except ValueError:
-        choices = ", ".join(v.value for v in kind)
-        raise ValidationError(f"{what} inconnue : {value!r} (valeurs : {choices})") from None
 
 
 def _team_actors(ctx: Context, user: User, actor_ids: Sequence[str]) -> dict[str, Actor]:
@@ -127,7 +114,7 @@ def create_bid(
     """
     need_edit(user)
     notice = get_notice(ctx, notice_uid)
-    stage = _enum(BidStage, stage, "étape")
+    stage = enum_value(BidStage, stage, "étape")
     check_members(members, stage)
     ids = [m.actor_id for m in members]
     actors = _team_actors(ctx, user, ids)
@@ -145,12 +132,12 @@ def create_bid(
     bid = GroupedBid.model_validate(
         {
             **details,
-            "kind": _enum(BidKind, kind, "nature") if kind else kind_of(notice),
+            "kind": enum_value(BidKind, kind, "nature") if kind else kind_of(notice),
             "notice_uid": notice.uid,
             "territory_id": _territory(ctx, user, ids, territory_id),
             "stage": stage,
             "members": list(members),
-            "form": _enum(BidForm, form, "forme") if form else None,
+            "form": enum_value(BidForm, form, "forme") if form else None,
             "from_suggestion": from_suggestion,
         }
     )
@@ -241,14 +228,14 @@ def move_bid(
     visible_bid(ctx, user, bid_id)
     amount = Money(amount=amount_won) if isinstance(amount_won, int | float) else amount_won
     change = StageChange(
-        _enum(BidStage, to_stage, "étape"),
+        enum_value(BidStage, to_stage, "étape"),
         note=note,
-        reason=_enum(LossReason, reason, "raison") if reason else None,
+        reason=enum_value(LossReason, reason, "raison") if reason else None,
         detail=detail,
         amount_won=amount,
         shares=shares,
     )
-    expected = _enum(BidStage, expected_stage, "étape") if expected_stage else None
+    expected = enum_value(BidStage, expected_stage, "étape") if expected_stage else None
     return bid_records.move_grouped_bid(
         ctx.records, bid_id, [change], by=_by(user), at=ctx.now(), expected=expected
     )

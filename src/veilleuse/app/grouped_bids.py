@@ -15,16 +15,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
+from typing import TypeVar
 
 from veilleuse.app.context import Context
 from veilleuse.core.accounts import Permission, User, can, visible_territories
 from veilleuse.core.bids import BidFilters, BidStage, GroupedBid
 from veilleuse.core.deadlines import effective_deadline
-from veilleuse.core.errors import NotFoundError, PermissionDeniedError
+from veilleuse.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from veilleuse.core.grouped_bids import allowed_from
 from veilleuse.core.models import Actor, Notice
 from veilleuse.records import actors as actor_records
 from veilleuse.records import grouped_bids as bid_records
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def enum_value(kind: type[E], value: E | str, what: str) -> E:
+    """`value` as a value of `kind` (a stage, a reason, a form… as a form or the API sends it);
+    a French `ValidationError` naming the allowed values otherwise."""
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(v.value for v in kind)
+        raise ValidationError(f"{what} inconnue : {value!r} (valeurs : {choices})") from None
 
 
 def need_view(user: User) -> None:

@@ -1,4 +1,6 @@
-"""Index stage: store collected batches, link duplicates, apply amendments, log source runs.
+"""Index stage: store collected batches, link duplicates, apply amendments, log source runs,
+and propose the outcome of open grouped bids from the award notices just stored
+(`app.bid_outcomes`).
 
 Duplicates across sources are linked in `also_in` (within the run and with notices stored by
 earlier runs); corrections and cancellations update the notice they point to (nothing is ever
@@ -11,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from veilleuse.app.bid_outcomes import propose_outcomes
 from veilleuse.app.collect import StagedSource, unstage
 from veilleuse.app.context import Context
-from veilleuse.core.models import Notice, NoticeStatus
+from veilleuse.core.models import Notice, NoticeKind, NoticeStatus
 from veilleuse.records import sources as source_records
 from veilleuse.records.db import Records
 from veilleuse.records.sources import SourceRun
@@ -96,7 +99,9 @@ def store_batches(
 ) -> list[SourceRun]:
     """Upsert each batch, apply status changes, record one SourceRun per source (in name order).
 
-    Notices of different sources in this run that are one opportunity get `also_in` first."""
+    Notices of different sources in this run that are one opportunity get `also_in` first.
+    Award notices among them then propose outcomes to the open grouped bids of their procedure
+    (one `propose_outcomes` call for the whole run)."""
     now = now or datetime.now(UTC)
     store, records = ctx.store, ctx.records
     runs: list[SourceRun] = []
@@ -132,6 +137,10 @@ def store_batches(
             commit_state(records, source, batch, moving=batch.moving)
     # the sources page reads these: computed once per index run, not per visit
     source_records.replace_duplicate_rates(records, linked_duplicate_rates(store.iter_notices()))
+    # award notices just stored may conclude the procedure of an open grouped bid
+    awards = [linked.get(n.uid, n) for n in fresh if n.kind is NoticeKind.AWARD]
+    if awards:
+        propose_outcomes(ctx, awards, now=now)
     return runs
 
 
