@@ -1,5 +1,6 @@
-"""`/mon-espace`: an actor account's own page: its profile, its open matches with their reasons,
-and the preferences of its weekly digest."""
+"""`/mon-espace`: an actor account's own page: its profile, its open matches with their reasons
+(each with a « Ça nous intéresse » button, `POST /mon-espace/interet`), the notices it said it
+was interested in, and the preferences of its weekly digest."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from veilleuse.app.bid_board import express_interest
+from veilleuse.app.my_interests import my_interests
 from veilleuse.app.my_space import (
     FREQUENCIES,
     KINDS,
@@ -17,6 +20,7 @@ from veilleuse.app.my_space import (
     update_preferences,
 )
 from veilleuse.core.accounts import Permission, User
+from veilleuse.core.errors import ValidationError
 from veilleuse.web.deps import Ctx, require
 from veilleuse.web.templating import NavItem, flash, render
 
@@ -27,11 +31,14 @@ ActorUser = Annotated[User, Depends(require(Permission.OWN_SPACE))]
 
 
 def page(request: Request, ctx: Ctx, user: User, form: PreferencesForm, status: int) -> Response:
+    space = my_matches(ctx, user)
+    interested = my_interests(ctx, user)
     return render(
         request,
         "my_space.html",
         status,
-        space=my_matches(ctx, user),
+        space=space,
+        interested=interested,
         form=form,
         frequencies=FREQUENCIES,
         kinds=KINDS,
@@ -59,3 +66,26 @@ def save_preferences(
         return page(request, ctx, user, saved, 400)
     flash(request, "Vos préférences sont enregistrées.")
     return RedirectResponse("/mon-espace", status_code=303)
+
+
+@router.post("/mon-espace/interet")
+def interest(
+    request: Request,
+    ctx: Ctx,
+    user: ActorUser,
+    avis: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    try:
+        result = express_interest(ctx, user, avis.strip())
+    except ValidationError as exc:
+        flash(request, f"Intérêt non enregistré : {exc}.", "error")
+        return RedirectResponse("/mon-espace#opportunites", status_code=303)
+    if result.created:
+        flash(
+            request,
+            "C'est noté : votre chargé·e de veille sait que cet avis vous intéresse.",
+            "success",
+        )
+    else:
+        flash(request, "Vous aviez déjà dit que cet avis vous intéresse.", "info")
+    return RedirectResponse("/mon-espace#interets", status_code=303)
