@@ -12,13 +12,21 @@ first semester, and the note says so). A period straddling two target periods ha
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from veilleuse.app.context import Context
 from veilleuse.app.statistics_model import Unit
 from veilleuse.app.statistics_period import Period, PeriodKind
+from veilleuse.core.accounts import Permission, User, can, visible_territories
 from veilleuse.core.deadlines import format_date_fr
+from veilleuse.core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from veilleuse.records import plan_targets as target_records
+from veilleuse.records import territories as territory_records
+from veilleuse.records.plan_targets import StoredTarget
 
 
 @dataclass(frozen=True)
@@ -122,3 +130,103 @@ def reached(value: float | int | None, target: float | None) -> float | None:
     if value is None or target is None or target == 0:
         return None
     return round(100.0 * value / target, 1)
+
+
+# --------------------------------------------------------------------------- use cases
+
+#: the greatest value a target may take (a typo such as 1e12 is refused)
+MAX_VALUE = 1e10
+_SPACES = re.compile(r"[\s\u00a0\u202f]")
+
+
+def _target(stored: StoredTarget) -> PlanTarget:
+    return PlanTarget(
+        stored.id,
+        stored.territory_id,
+        stored.starts_on,
+        stored.ends_on,
+        stored.metric,
+        stored.value,
+    )
+
+
+def parse_metric(text: str) -> Metric:
+    found = METRICS.get(text.strip())
+    if found is None:
+        raise ValidationError(f"indicateur inconnu : {text!r} (au choix : {', '.join(METRICS)})")
+    return found
+
+
+def parse_value(text: str | float, metric: Metric) -> float:
+    """'30', '30,5', '30 %', '12 500 €' → a number; a share is at most 100 (percent)."""
+    if isinstance(text, int | float):
+        value = float(text)
+    else:
+        cleaned = _SPACES.sub("", text).rstrip("%€").replace(",", ".")
+        try:
+            value = float(cleaned)
+        except ValueError:
+            raise ValidationError(f"objectif « {text} » : un nombre est attendu") from None
+    if not 0 <= value <= MAX_VALUE or value != value:  # NaN is not a target
+        raise ValidationError(f"objectif « {text} » : un nombre positif est attendu")
+    if metric.unit is Unit.PERCENT and value > 100:
+        raise ValidationError(f"« {metric.label} » est une part : au plus 100 (%)")
+    return value
+
+
+def need_edit(user: User) -> None:
+    if not can(user, Permission.TARGETS_EDIT):
+        raise PermissionDeniedError(
+            f"Votre rôle ({user.role.label}) ne permet pas de fixer les objectifs du plan."
+        )
+
+
+def set_target(
+    ctx: Context, user: User, territory_id: str, period: Period, metric: str, value: str | float
+) -> tuple[PlanTarget, bool]:
+    """Set (or replace) the target of `metric` for the territory over `period`; returns the
+    target and whether it is new. Needs `targets.edit` (the administrator)."""
+    need_edit(user)
+    if territory_records.get_territory(ctx.records, territory_id) is None:
+        raise NotFoundError(f"territoire inconnu : {territory_id!r}")
+    chosen = parse_metric(metric)
+    number = parse_value(value, chosen)
+    target_id, created = target_records.set_target(
+        ctx.records, territory_id, period.start, period.end, chosen.key, number, by=user.email
+    )
+    return PlanTarget(
+        target_id, territory_id, period.start, period.end, chosen.key, number
+    ), created
+
+
+def list_targets(ctx: Context, user: User, territory_id: str | None = None) -> list[PlanTarget]:
+    """The targets `user` may read (`reports.view`, their territories), of one territory or all."""
+    if not can(user, Permission.REPORTS_VIEW):
+        raise PermissionDeniedError(
+            f"Votre rôle ({user.role.label}) ne permet pas de consulter les objectifs du plan."
+        )
+    visible = visible_territories(user)
+    wanted: set[str] | None = {territory_id} if territory_id else None
+    if visible is not None:
+        wanted = visible & wanted if wanted is not None else visible
+    return [_target(t) for t in target_records.list_targets(ctx.records, wanted)]
+
+
+def delete_target(ctx: Context, user: User, target_id: int) -> PlanTarget:
+    """Remove a target (`targets.edit`); returns what it was."""
+    need_edit(user)
+    found = target_records.get_target(ctx.records, target_id)
+    if found is None or not target_records.delete_target(ctx.records, target_id):
+        raise NotFoundError(f"objectif inconnu : {target_id}")
+    return _target(found)
+
+
+def targets_for(ctx: Context, territory_id: str, period: Period) -> dict[str, AppliedTarget]:
+    """Metric → the target its figure of `period` is compared with (`applicable_target`)."""
+    by_metric: dict[str, list[PlanTarget]] = defaultdict(list)
+    for stored in target_records.targets_overlapping(
+        ctx.records, territory_id, period.start, period.end
+    ):
+        by_metric[stored.metric].append(_target(stored))
+    applied = {m: applicable_target(ts, period) for m, ts in by_metric.items()}
+    return {m: a for m, a in applied.items() if a is not None}

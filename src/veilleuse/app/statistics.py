@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from veilleuse.app.context import Context
-from veilleuse.app.plan_targets import METRICS, AppliedTarget, reached
+from veilleuse.app.plan_targets import METRICS, AppliedTarget, reached, targets_for
 from veilleuse.app.statistics_amounts import interests_by_family, won_by_department, won_by_family
 from veilleuse.app.statistics_bids import bids_by_stage, bids_funnel, bids_outcomes
 from veilleuse.app.statistics_delivery import delivered_by_cpv_division, delivered_by_family
@@ -68,16 +68,6 @@ INDICATOR_CELLS: dict[str, tuple[str, str, int]] = {
     "funding_submitted": ("bids_stage", "submitted", 1),
     "funding_won": ("bids_outcomes", "funding", 0),
 }
-
-#: a seam: the targets applying to a territory and period, metric → target (None: no targets)
-TargetsFor = Callable[[Context, str, Period], dict[str, AppliedTarget]]
-
-
-def _no_targets(ctx: Context, territory_id: str, period: Period) -> dict[str, AppliedTarget]:
-    return {}
-
-
-targets_for: TargetsFor = _no_targets
 
 
 def statistics_territories(ctx: Context, user: User) -> list[PlanTerritory]:

@@ -8,12 +8,13 @@ a re-index. Schema changes go through Alembic migrations in `records/migrations/
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -337,3 +338,27 @@ class PushRow(Base):
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --------------------------------------------------------------------------- statistics (issue 11)
+
+
+class PlanTargetRow(Base):
+    """A target of a territory's local ESS plan: `value` of `metric` over the days `starts_on`
+    to `ends_on` (both included; a calendar year for a yearly target). One per territory,
+    period and metric; the metrics are `app.plan_targets.METRICS`."""
+
+    __tablename__ = "plan_targets"
+    __table_args__ = (
+        UniqueConstraint("territory_id", "starts_on", "ends_on", "metric", name="uq_plan_target"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    territory_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("territories.id", ondelete="CASCADE"), index=True
+    )
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    metric: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(320))
