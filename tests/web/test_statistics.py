@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_helpers import USERS
+from web_helpers import USERS, post_form
 
 from statistics_world import HERE, THERE, build_world
 from veilleuse.app.accounts import get_user_by_email
@@ -200,3 +200,44 @@ def test_other_territory_is_not_counted(ctx: Context, client_for: Clients) -> No
     html = client_for("admin").get("/pilotage?territoire=artois&annee=2025").text
     assert cells(html, "delivery_family")[-1][:3] == ["Total", "1", "1"]
     assert THERE in html
+
+
+def test_admin_sets_and_removes_a_target_from_the_page(ctx: Context, client_for: Clients) -> None:
+    admin = client_for("admin")
+    page = admin.get(PAGE).text
+    assert 'action="/pilotage/objectifs"' in page and "Aucun objectif fixé" in page
+    form = {"territoire": HERE, "indicateur": "bids_submitted", "valeur": "10", "annee": "2025"}
+    response = post_form(admin, "/pilotage/objectifs", {**form, "retour": QUERY}, PAGE)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/pilotage?{QUERY}#objectifs"
+    page = admin.get(PAGE).text
+    assert "Objectif enregistré : Réponses groupées déposées, année 2025, 10." in unescape(page)
+    row = dict(
+        zip(["label", "value", "target", "reached"], cells(page, "indicators")[10], strict=False)
+    )
+    assert row == {
+        "label": "Réponses groupées déposées",
+        "value": "4",
+        "target": "10objectif fixé pour la période (année 2025)",
+        "reached": "40,0\u00a0%",
+    }
+    assert 'src="/pilotage/graphiques/objectifs.svg?' in page
+    chart = admin.get(f"/pilotage/graphiques/objectifs.svg?{QUERY}")
+    title = ET.fromstring(chart.content).find(f"{SVG}title")
+    assert chart.status_code == 200 and title is not None
+    # a committee member sees the target, cannot change it
+    committee = client_for("committee")
+    assert "40,0\u00a0%" in committee.get(PAGE).text
+    refused = post_form(committee, "/pilotage/objectifs", form, "/compte/mot-de-passe")
+    assert refused.status_code == 403
+    # a bad value is refused with a message; removing works
+    bad = post_form(admin, "/pilotage/objectifs", {**form, "valeur": "beaucoup"}, PAGE)
+    assert bad.status_code == 303
+    assert "un nombre est attendu" in unescape(admin.get(PAGE).text)
+    target_id = re.search(r"/pilotage/objectifs/(\d+)/supprimer", page)
+    assert target_id is not None
+    removed = post_form(admin, f"/pilotage/objectifs/{target_id.group(1)}/supprimer", {}, PAGE)
+    assert removed.status_code == 303
+    assert "Aucun objectif fixé" in admin.get(PAGE).text
+    assert post_form(committee, f"/pilotage/objectifs/{target_id.group(1)}/supprimer", {},
+                     "/compte/mot-de-passe").status_code == 403  # fmt: skip

@@ -20,8 +20,8 @@ from datetime import date
 
 from veilleuse.app.context import Context
 from veilleuse.app.statistics_model import Unit
-from veilleuse.app.statistics_period import Period, PeriodKind
-from veilleuse.core.accounts import Permission, User, can, visible_territories
+from veilleuse.app.statistics_period import Period, PeriodKind, parse_period
+from veilleuse.core.accounts import Permission, Role, User, can, visible_territories
 from veilleuse.core.deadlines import format_date_fr
 from veilleuse.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from veilleuse.records import plan_targets as target_records
@@ -75,10 +75,14 @@ class PlanTarget:
 
     @property
     def period(self) -> Period:
-        """The target's period: a year when it covers exactly one, else a range of days."""
-        whole = (self.start.month, self.start.day, self.end.month, self.end.day) == (1, 1, 12, 31)
-        if whole and self.start.year == self.end.year:
-            return Period.year(self.start.year)
+        """The target's period: a year or a semester when it covers exactly one, else a range."""
+        for candidate in (
+            Period.year(self.start.year),
+            Period.semester(self.start.year, 1),
+            Period.semester(self.start.year, 2),
+        ):
+            if (candidate.start, candidate.end) == (self.start, self.end):
+                return candidate
         return Period.between(self.start, self.end)
 
     @property
@@ -118,6 +122,8 @@ def applicable_target(targets: Iterable[PlanTarget], period: Period) -> AppliedT
 def _of(period: Period) -> str:
     if period.kind is PeriodKind.YEAR:
         return f"annuel {period.start.year}"
+    if period.kind is PeriodKind.SEMESTER:
+        return f"du {period.label}"
     return f"du {format_date_fr(period.start)} au {format_date_fr(period.end)}"
 
 
@@ -134,6 +140,8 @@ def reached(value: float | int | None, target: float | None) -> float | None:
 
 # --------------------------------------------------------------------------- use cases
 
+#: who acts from the command line: whoever runs it holds the data folder, so every right
+COMMAND_LINE = User(id=0, email="ligne-de-commande", name="ligne de commande", role=Role.ADMIN)
 #: the greatest value a target may take (a typo such as 1e12 is refused)
 MAX_VALUE = 1e10
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
@@ -230,3 +238,13 @@ def targets_for(ctx: Context, territory_id: str, period: Period) -> dict[str, Ap
         by_metric[stored.metric].append(_target(stored))
     applied = {m: applicable_target(ts, period) for m, ts in by_metric.items()}
     return {m: a for m, a in applied.items() if a is not None}
+
+
+def parse_cli_period(text: str, today: date) -> Period:
+    """'2025', '2025-S1' or '2025-02-01..2025-04-30' (the command line's period argument)."""
+    value = text.strip()
+    if ".." in value:
+        first, last = value.split("..", 1)
+        return parse_period(first=first, last=last, today=today)
+    year, _, half = value.upper().partition("-S")
+    return parse_period(year, half or None, today=today)

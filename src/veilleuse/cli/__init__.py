@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import sys
 
-from veilleuse.cli import actors, admin, alerts, matching, search, sources, users, watch, web
+from veilleuse.cli import (
+    actors,
+    admin,
+    alerts,
+    matching,
+    search,
+    sources,
+    targets,
+    users,
+    watch,
+    web,
+)
 from veilleuse.cli.output import app, err
 from veilleuse.core.errors import VeilleuseError
 
 __all__ = ["app", "main"]
 
-for module in (watch, search, actors, sources, matching, admin, users, web, alerts):
+for module in (watch, search, actors, sources, matching, admin, users, web, alerts, targets):
     module.register(app)
 
 

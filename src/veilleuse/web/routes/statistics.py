@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
 
+from veilleuse.app.plan_targets import METRICS, PlanTarget, delete_target, list_targets, set_target
 from veilleuse.app.search import paris_today
 from veilleuse.app.statistics import (
     FIGURES,
@@ -32,16 +33,17 @@ from veilleuse.app.statistics_model import CommitteeStatistics, Unit
 from veilleuse.app.statistics_period import Period, PeriodError, parse_period
 from veilleuse.app.statistics_report import committee_report_xlsx, report_filename
 from veilleuse.app.wording import format_amount_fr
-from veilleuse.core.accounts import Permission, PlanTerritory, User
-from veilleuse.core.errors import NotFoundError
+from veilleuse.core.accounts import Permission, PlanTerritory, User, can
+from veilleuse.core.errors import NotFoundError, ValidationError
 from veilleuse.web.charts import indicators_chart, table_chart
 from veilleuse.web.deps import Ctx, require
-from veilleuse.web.templating import NavItem, render
+from veilleuse.web.templating import NavItem, flash, render
 
 router = APIRouter(include_in_schema=False)
 NAVIGATION = [NavItem("Pilotage", "/pilotage", Permission.REPORTS_VIEW, order=60)]
 
 Reader = Annotated[User, Depends(require(Permission.REPORTS_VIEW))]
+Editor = Annotated[User, Depends(require(Permission.TARGETS_EDIT))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: an SVG chart opened on its own: its inline styles may apply, nothing else may load or run
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
@@ -99,9 +101,12 @@ def _page(request: Request, ctx: Ctx, user: User, template: str, status: int = 2
     territories: list[PlanTerritory] = statistics_territories(ctx, user)
     stats: CommitteeStatistics | None = None
     query = ""
+    targets: list[PlanTarget] = []
     if choice.territory and choice.period is not None:
         stats = committee_statistics(ctx, user, choice.territory, choice.period)
         query = _query(choice.territory, choice.period)
+        if can(user, Permission.TARGETS_EDIT):
+            targets = list_targets(ctx, user, choice.territory)
     return render(
         request,
         template,
@@ -112,6 +117,8 @@ def _page(request: Request, ctx: Ctx, user: User, template: str, status: int = 2
         query=query,
         number=number_fr,
         indicators_chart=INDICATORS_CHART,
+        targets=targets,
+        metrics=METRICS,
     )
 
 
@@ -161,3 +168,54 @@ def statistics_chart(request: Request, ctx: Ctx, user: Reader, key: str) -> Resp
         media_type="image/svg+xml",
         headers={"Content-Security-Policy": SVG_CSP, "Cache-Control": "private, no-store"},
     )
+
+
+# --------------------------------------------------------------------------- targets (admin)
+
+
+def _back(query: str) -> RedirectResponse:
+    """Back to the page the form was on (its query string only: always this site's page)."""
+    kept = query if query.isprintable() and "#" not in query else ""
+    return RedirectResponse("/pilotage" + (f"?{kept}" if kept else "") + "#objectifs", 303)
+
+
+@router.post("/pilotage/objectifs")
+def save_target(
+    request: Request,
+    ctx: Ctx,
+    user: Editor,
+    territoire: Annotated[str, Form(max_length=64)] = "",
+    indicateur: Annotated[str, Form(max_length=64)] = "",
+    valeur: Annotated[str, Form(max_length=40)] = "",
+    annee: Annotated[str, Form(max_length=10)] = "",
+    du: Annotated[str, Form(max_length=10)] = "",
+    au: Annotated[str, Form(max_length=10)] = "",
+    retour: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    try:
+        period = parse_period(annee, None, du, au, today=paris_today(ctx.now()))
+        target, created = set_target(ctx, user, territoire, period, indicateur, valeur)
+    except ValidationError as exc:
+        flash(request, f"L'objectif n'a pas été enregistré : {exc}", "error")
+        return _back(retour)
+    verb = "enregistré" if created else "remplacé"
+    flash(
+        request,
+        f"Objectif {verb} : {target.metric_label}, {target.period.label}, "
+        f"{number_fr(target.value, METRICS[target.metric].unit)}.",
+        "success",
+    )
+    return _back(retour)
+
+
+@router.post("/pilotage/objectifs/{target_id}/supprimer")
+def remove_target(
+    request: Request,
+    ctx: Ctx,
+    user: Editor,
+    target_id: int,
+    retour: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    target = delete_target(ctx, user, target_id)
+    flash(request, f"Objectif supprimé : {target.metric_label}, {target.period.label}.", "success")
+    return _back(retour)
