@@ -92,16 +92,25 @@ def demo(
     ] = None,
 ) -> None:
     """Run the weekly watch on the bundled recorded sources and example actor profiles, then
-    create the demo territories and accounts of the web app and say how to log in."""
+    create the demo territories and accounts of the web app and a few invented grouped bids,
+    and say how to log in."""
     run_weekly(source_dir=str(source_dir) if source_dir else None, load_demo_actors=True)
     from veilleuse.app.demo_accounts import seed_demo
+    from veilleuse.app.demo_bids import seed_demo_bids
 
     with Context() as ctx:
         seeded = seed_demo(ctx)
+        bids = seed_demo_bids(ctx)
     out.print(
         f"[bold]6. web accounts[/bold]: {len(seeded.users_created)} demo accounts created, "
         f"{seeded.actors_assigned} actors assigned to the demo territories"
     )
+    out.print(
+        f"[bold]7. grouped bids[/bold] (invented for the demo): {len(bids.created)} created, "
+        f"{len(bids.kept)} already there"
+    )
+    for slot, why in bids.skipped.items():
+        out.print(f"   [yellow]not created[/yellow] {slot}: {why}")
     others = [
         f"{email} ({role})" for email, role in seeded.accounts if email != seeded.officer_email
     ]
