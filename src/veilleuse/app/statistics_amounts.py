@@ -43,8 +43,9 @@ def _family_label(key: str) -> str:
     return FAMILY_LABELS.get(EssFamily(key), key) if key != UNKNOWN else "Famille inconnue"
 
 
-def won_by_family(inputs: StatisticsInputs) -> StatTable:
-    won = won_bids(inputs)
+def _won_rows(inputs: StatisticsInputs, won: list[GroupedBid]) -> list[StatRow]:
+    """One row per family: amount by the lead's family (all, tenders, funding), bids won by a
+    lead of the family, amount by the members' shares."""
     ids = {m.actor_id for bid in won for m in bid.members}
     actors = inputs.actors_by_id(ids)
     family = {a: actors[a].family.value if a in actors else UNKNOWN for a in ids}
@@ -64,7 +65,7 @@ def won_by_family(inputs: StatisticsInputs) -> StatTable:
     keys = sorted(
         set(by_lead) | set(by_share), key=lambda k: (-by_lead.get(k, 0), -by_share.get(k, 0), k)
     )
-    rows = [
+    return [
         StatRow(
             key=k,
             label=_family_label(k),
@@ -78,7 +79,19 @@ def won_by_family(inputs: StatisticsInputs) -> StatTable:
         )
         for k in keys
     ]
-    total = round(sum(by_lead.values()), 2)
+
+
+def _euros(value: float) -> str:
+    return f"{value:,.0f} €".replace(",", "\u202f")
+
+
+def won_by_family(inputs: StatisticsInputs) -> StatTable:
+    won = won_bids(inputs)
+    rows = _won_rows(inputs, won)
+    total = [
+        round(sum(float(r.values[c] or 0) for r in rows), 2) if c != 3 else len(won)
+        for c in range(5)
+    ]
     return StatTable(
         key="won_family",
         title="Montants gagnés en groupement, par famille de l'ESS",
@@ -97,17 +110,11 @@ def won_by_family(inputs: StatisticsInputs) -> StatTable:
         ],
         units=[Unit.EUR, Unit.EUR, Unit.EUR, Unit.COUNT, Unit.EUR],
         rows=rows,
-        total=[
-            total,
-            round(sum(v for (_, kind), v in by_kind.items() if kind is BidKind.TENDER), 2),
-            round(sum(v for (_, kind), v in by_kind.items() if kind is BidKind.FUNDING), 2),
-            len(won),
-            round(sum(by_share.values()), 2),
-        ],
+        total=total,
         chart=Chart(kind=ChartKind.BARS, columns=[0, 4]),
         summary=f"{len(won)} candidatures groupées gagnées pour un montant total de "
-        f"{total:,.0f} €".replace(",", "\u202f")
-        + "".join(f" ; {r.label} : {r.values[0]:,.0f} €".replace(",", "\u202f") for r in rows[:4]),
+        f"{_euros(float(total[0]))}"
+        + "".join(f" ; {r.label} : {_euros(float(r.values[0] or 0))}" for r in rows[:4]),
     )
 
 
@@ -146,10 +153,7 @@ def won_by_department(inputs: StatisticsInputs) -> StatTable:
         total=[round(sum(amounts.values()), 2), len(won)],
         chart=Chart(kind=ChartKind.BARS, columns=[0]),
         summary="Montants gagnés par département du mandataire : "
-        + (
-            "; ".join(f"{r.label} : {r.values[0]:,.0f} €".replace(",", "\u202f") for r in rows)
-            or "aucun"
-        ),
+        + ("; ".join(f"{r.label} : {_euros(float(r.values[0] or 0))}" for r in rows) or "aucun"),
     )
 
 
