@@ -11,6 +11,7 @@ operation must have been seen at least once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -19,10 +20,15 @@ import pytest
 from api_helpers import NOTICES
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator, FormatChecker
+from web_helpers import email_of
 
+from veilleuse.app import accounts
+from veilleuse.app.bid_edits import create_bid
 from veilleuse.app.context import Context
 from veilleuse.core.accounts import ROLE_PERMISSIONS, Permission, Role
+from veilleuse.core.bids import BidMember, BidStage, MemberRole, OutcomeProposal
 from veilleuse.core.models import Match, Reason
+from veilleuse.records import grouped_bids as bid_records
 from veilleuse.records import matches as match_records
 
 ApiClients = Callable[[str], TestClient]
@@ -31,10 +37,30 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 #: what a call needs besides its path parameters (a required-in-practice parameter, a body)
 QUERY = {"/api/v1/changes": "updated_since=2000-01-01T00:00:00Z&per_page=3"}
+BIDS = "/api/v1/grouped-bids"
 BODIES: dict[str, dict[str, Any]] = {
-    "/api/v1/saved-searches": {"name": "Nettoyage dans le Nord", "query": "q=nettoyage&dep=59"}
+    "/api/v1/saved-searches": {"name": "Nettoyage dans le Nord", "query": "q=nettoyage&dep=59"},
+    BIDS: {"notice_uid": NOTICES[2].uid, "members": [{"actor_id": HERE, "role": "lead"}]},
+    BIDS + "/{bid_id}": {"notes": "Réunion des membres mardi"},  # PATCH
+    BIDS + "/{bid_id}/transitions": {"to_stage": "interest", "note": "Les deux sont partants"},
+    BIDS + "/{bid_id}/proposal/confirm": {"reason": "price"},
 }
-BAD_BODIES: dict[str, Any] = {"/api/v1/saved-searches": {"nom": 3}}
+BAD_BODIES: dict[str, Any] = {
+    "/api/v1/saved-searches": {"nom": 3},
+    BIDS: {"nom": 3},
+    BIDS + "/{bid_id}": {"members": "tous"},
+    BIDS + "/{bid_id}/transitions": {"to_stage": "envolée"},
+    BIDS + "/{bid_id}/proposal/confirm": {"reason": "hasard"},
+}
+#: a call that finds nothing where no path parameter can be unknown
+NOT_FOUND_BODIES = {BIDS: {"notice_uid": "inconnu:0", "members": [{"actor_id": HERE}]}}
+#: path parameters of their own for some operations (the bid whose outcome is proposed)
+PATH_VALUES = {
+    BIDS + "/{bid_id}/proposal/confirm": "proposed_bid_id",
+    BIDS + "/{bid_id}/proposal/dismiss": "proposed_bid_id",
+}
+INT_PARAMS = ("search_id", "bid_id")
+WITH_BODY = ("post", "patch")
 
 
 def operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -81,7 +107,33 @@ def world(ctx: Context, api_client: ApiClients) -> dict[str, str]:
     )
     if saved.status_code == 201:
         values["search_id"] = str(saved.json()["id"])
+    # a grouped bid at « repérée », and one at « candidature déposée » with a proposed loss
+    officer = accounts.get_user_by_email(ctx, email_of("officer"))
+    team = [
+        BidMember(actor_id=HERE, role=MemberRole.LEAD),
+        BidMember(actor_id="eve-espaces-verts", role=MemberRole.COTRAITANT),
+    ]
+    bid = create_bid(ctx, officer, NOTICES[2].uid, team)
+    proposed = create_bid(ctx, officer, NOTICES[4].uid, team, stage=BidStage.SUBMITTED)
+    assert bid.id is not None and proposed.id is not None
+    bid_records.set_proposal(
+        ctx.records,
+        proposed.id,
+        OutcomeProposal(
+            award_uid=NOTICES[5].uid,
+            outcome=BidStage.LOST,
+            awardees=["Entreprise générale (12345678900011)"],
+            matched_by=NOTICES[4].uid,
+            proposed_at=datetime.now(UTC),
+        ),
+    )
+    values["bid_id"], values["proposed_bid_id"] = str(bid.id), str(proposed.id)
     return values
+
+
+def values_for(path: str, world: dict[str, str]) -> dict[str, str]:
+    own = PATH_VALUES.get(path)
+    return {**world, "bid_id": world[own]} if own else world
 
 
 def fill(path: str, values: dict[str, str]) -> str:
@@ -125,10 +177,13 @@ def test_every_documented_operation_answers_as_documented(
         assert "200" in op["responses"] or "201" in op["responses"] or "204" in op["responses"]
         for status in ("401",):
             assert status in op["responses"], (method, path, status)
-        url = fill(path, world)
-        query, body = QUERY.get(path, ""), BODIES.get(path) if method == "post" else None
+        url = fill(path, values_for(path, world))
+        query, body = QUERY.get(path, ""), BODIES.get(path) if method in WITH_BODY else None
         # a valid call (a DELETE last: it removes what the others use)
         if method != "delete":
+            checker.check(path, method, op, call(officer, method, url, body, query))
+        # the same call again, where a conflict is declared (a change already made is refused)
+        if "409" in op["responses"]:
             checker.check(path, method, op, call(officer, method, url, body, query))
         # no token
         checker.check(path, method, op, call(anonymous, method, url, body, query))
@@ -138,22 +193,25 @@ def test_every_documented_operation_answers_as_documented(
             checker.check(path, method, op, call(officer, method, url, body, bad))
         # an unknown path parameter
         if "404" in op["responses"]:
-            unknown = {k: ("9999" if k == "search_id" else "inconnu:0") for k in world}
-            checker.check(path, method, op, call(officer, method, fill(path, unknown), body, query))
+            unknown = {k: ("9999" if k in INT_PARAMS else "inconnu:0") for k in world}
+            missing_body = NOT_FOUND_BODIES.get(path, body) if method in WITH_BODY else None
+            checker.check(
+                path, method, op, call(officer, method, fill(path, unknown), missing_body, query)
+            )
         # a bad body, a path parameter of the wrong type
         if "422" in op["responses"]:
-            if path in BAD_BODIES and method == "post":
+            if path in BAD_BODIES and method in WITH_BODY:
                 checker.check(path, method, op, call(officer, method, url, BAD_BODIES[path]))
-            if "{search_id}" in path:
-                checker.check(
-                    path, method, op, call(officer, method, fill(path, {"search_id": "abc"}))
-                )
+            for name in INT_PARAMS:
+                if "{" + name + "}" in path:
+                    wrong = fill(path, {**values_for(path, world), name: "abc"})
+                    checker.check(path, method, op, call(officer, method, wrong, body))
     # the permission taken away: 403 wherever it is declared
     monkeypatch.setitem(ROLE_PERMISSIONS, Role.OFFICER, frozenset({Permission.API_TOKENS}))
     for path, method, op in ops:
         if "403" in op["responses"]:
-            url = fill(path, world)
-            query, body = QUERY.get(path, ""), BODIES.get(path) if method == "post" else None
+            url = fill(path, values_for(path, world))
+            query, body = QUERY.get(path, ""), BODIES.get(path) if method in WITH_BODY else None
             checker.check(path, method, op, call(officer, method, url, body, query))
     monkeypatch.undo()
     for path, method, op in ops:  # the deletions, now
@@ -166,7 +224,12 @@ def test_every_documented_operation_answers_as_documented(
         if status not in checker.seen.get((path, method), set())
     }
     # a 422 on a route without a body or typed path parameter cannot be provoked by a client
-    missing = {m for m in missing if m[2] != "422" or "{search_id}" in m[1] or m[0] == "POST"}
+    typed = ("{search_id}", "{bid_id}")
+    missing = {
+        m for m in missing if m[2] != "422" or any(t in m[1] for t in typed) or m[0] == "POST"
+    }
+    # confirming a proposal conflicts only when another change lands at the same instant
+    missing -= {("POST", BIDS + "/{bid_id}/proposal/confirm", "409")}
     assert not missing, sorted(missing)
 
 
