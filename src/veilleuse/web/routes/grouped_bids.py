@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from veilleuse.app import actor_admin, bid_board, bid_edits, bid_outcomes
+from veilleuse.app import actor_admin, bid_board, bid_edits, bid_exports, bid_outcomes
 from veilleuse.app.exports import ExportFormat
 from veilleuse.app.grouped_bids import bid_lines, get_bid, list_bids, need_edit
 from veilleuse.core.accounts import Permission, User, can
@@ -165,8 +165,6 @@ def _export(request: Request, ctx: Ctx, user: User, fmt: ExportFormat) -> Respon
     filters, _, problems = list_filters(request)
     if problems:
         raise ValidationError(" ".join(problems.values()))
-    from veilleuse.app import bid_exports  # TEMP until committed
-
     export = bid_exports.export_bids(ctx, user, filters, fmt)
     return Response(
         export.content,
