@@ -137,7 +137,13 @@ def _upgrade_bids() -> None:
     op.create_index("ix_grouped_bids_territory_id", "grouped_bids", ["territory_id"])
     op.create_index("ix_grouped_bids_stage", "grouped_bids", ["stage"])
     _rename_values("grouped_bids", "stage", UP)
+    _move_members()
+    for name in ("members", "lead", "lots"):
+        op.drop_column("grouped_bids", name)
 
+
+def _move_members() -> None:
+    """The JSON team of each bid becomes member rows; the bid takes its lead's territory."""
     connection = op.get_bind()
     rows = connection.execute(sa.select(bids.c.id, bids.c.members, bids.c.lead, bids.c.lots))
     member_rows: list[dict[str, Any]] = []
@@ -180,8 +186,6 @@ def _upgrade_bids() -> None:
                     .where(bids.c.id == bid_id)
                     .values(territory_id=territory[actor_id])
                 )
-    for name in ("members", "lead", "lots"):
-        op.drop_column("grouped_bids", name)
 
 
 def _upgrade_events() -> None:
