@@ -220,12 +220,12 @@ def move_bid(
 
     `reason` (and `detail` for `other`) for lost / abandoned; `amount_won` (a number is in
     euros) and `shares` (actor id → %, summing to 100; the members' stored shares otherwise)
-    for won. `expected_stage`, the stage the person saw, makes a change decided on a stale page
-    a `TransitionError`. Raises `TransitionError` for a change the table refuses and
+    for won. `expected_stage`, the stage the person saw (default: the stage read first), makes
+    a change decided on a stale page a `TransitionError`. Raises `TransitionError` for a change the table refuses and
     `ValidationError` for a change lacking what it requires; nothing is written then.
     """
     need_edit(user)
-    visible_bid(ctx, user, bid_id)
+    seen = visible_bid(ctx, user, bid_id)
     amount = Money(amount=amount_won) if isinstance(amount_won, int | float) else amount_won
     change = StageChange(
         enum_value(BidStage, to_stage, "étape"),
@@ -235,7 +235,8 @@ def move_bid(
         amount_won=amount,
         shares=shares,
     )
-    expected = enum_value(BidStage, expected_stage, "étape") if expected_stage else None
+    # without the stage the person saw, the one just read: a change made meanwhile is refused
+    expected = enum_value(BidStage, expected_stage, "étape") if expected_stage else seen.stage
     return bid_records.move_grouped_bid(
         ctx.records, bid_id, [change], by=_by(user), at=ctx.now(), expected=expected
     )
