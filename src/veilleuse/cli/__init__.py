@@ -8,6 +8,7 @@ from veilleuse.cli import (
     actors,
     admin,
     alerts,
+    bids,
     matching,
     search,
     sources,
@@ -21,7 +22,7 @@ from veilleuse.core.errors import VeilleuseError
 
 __all__ = ["app", "main"]
 
-for module in (watch, search, actors, sources, matching, admin, users, web, alerts, targets):
+for module in (watch, search, actors, sources, matching, admin, users, web, alerts, targets, bids):
     module.register(app)
 
 
