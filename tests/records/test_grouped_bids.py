@@ -369,3 +369,45 @@ def test_an_interest_is_recorded_once(records: Records) -> None:
     assert len(interest_records.interests_of_actors(records, None)) == 3
     assert interest_records.interests_of_actors(records, []) == []
     assert interest_records.interests_of_notices(records, []) == []
+
+
+def test_an_edit_and_a_move_at_once_undo_nothing_of_each_other(
+    records: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A move lands between an edit's read and its write: the edit is refused (its team was
+    checked against the old stage) and the move is kept; an edit landing inside a move keeps
+    its notes (each writes only its own columns)."""
+    bid = create(records, stage=S.SUBMITTED)
+    assert bid.id is not None
+    other = Records(records.url)
+    other.engine  # noqa: B018 - migrated before the race
+    real_update, real_changes = bid_records.apply_update, bid_records.apply_changes
+
+    def update_after_a_move(*args: Any, **kwargs: Any) -> GroupedBid:
+        bid_records.move_grouped_bid(
+            other, bid.id or 0, [StageChange(S.UNSUCCESSFUL, note="pendant l'édition")]
+        )
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(bid_records, "apply_update", update_after_a_move)
+    with pytest.raises(ValidationError, match="vient de changer d'étape"):
+        bid_records.update_grouped_bid(records, bid.id, BidUpdate(members=team("regie", "esat")))
+    monkeypatch.setattr(bid_records, "apply_update", real_update)
+    moved = bid_records.get_grouped_bid(records, bid.id)
+    assert moved is not None and moved.stage is S.UNSUCCESSFUL
+
+    second = create(records, notice="boamp:2", stage=S.SUBMITTED)
+    assert second.id is not None
+
+    def move_after_an_edit(*args: Any, **kwargs: Any) -> GroupedBid:
+        bid_records.update_grouped_bid(other, second.id or 0, BidUpdate(notes="écrit pendant"))
+        return real_changes(*args, **kwargs)
+
+    monkeypatch.setattr(bid_records, "apply_changes", move_after_an_edit)
+    bid_records.move_grouped_bid(
+        records, second.id, [StageChange(S.LOST, reason=LossReason.TECHNICAL)]
+    )
+    both = bid_records.get_grouped_bid(records, second.id)
+    assert both is not None
+    assert (both.stage, both.notes) == (S.LOST, "écrit pendant")
+    other.dispose()

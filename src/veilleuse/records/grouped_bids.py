@@ -32,7 +32,7 @@ from veilleuse.core.bids import (
     MemberRole,
     OutcomeProposal,
 )
-from veilleuse.core.errors import NotFoundError
+from veilleuse.core.errors import NotFoundError, ValidationError
 from veilleuse.core.grouped_bids import (
     StageChange,
     apply_changes,
@@ -53,6 +53,15 @@ from veilleuse.records.tables import (
 
 #: the note of the first event of every bid
 CREATED_NOTE = "créée"
+#: what a change of stage writes, and what an edit of the details writes: each writes only its
+#: own columns, so neither undoes a concurrent write of the other (the rows are not locked on
+#: SQLite)
+_MOVE_COLUMNS = frozenset(
+    {"stage", "amount_won", "currency", "loss_reason", "loss_detail", "proposal"}
+)
+_DETAIL_COLUMNS = frozenset(
+    {"title", "form", "contact_name", "contact_email", "documents", "notes"}
+)
 
 
 def _aware(value: datetime) -> datetime:
@@ -236,7 +245,7 @@ def move_grouped_bid(
         if expected is not None and before.stage is not expected and changes:
             raise changed_meanwhile(expected, before.stage, changes[0].to_stage)
         after = apply_changes(before, changes, at, by)
-        columns = _columns(after)
+        columns = {k: v for k, v in _columns(after).items() if k in _MOVE_COLUMNS}
         written = s.execute(
             update(GroupedBidRow)
             .where(GroupedBidRow.id == bid_id, GroupedBidRow.stage == before.stage.value)
@@ -247,8 +256,17 @@ def move_grouped_bid(
             s.rollback()
             stage = s.scalar(select(GroupedBidRow.stage).where(GroupedBidRow.id == bid_id))
             raise changed_meanwhile(before.stage, BidStage(stage or ""), changes[0].to_stage)
-        if after.members != before.members:
-            _replace_members(s, bid_id, after.members)
+        for member in after.members:  # a win sets the shares, nothing else of the team
+            if member not in before.members:
+                s.execute(
+                    update(GroupedBidMemberRow)
+                    .where(
+                        GroupedBidMemberRow.bid_id == bid_id,
+                        GroupedBidMemberRow.actor_id == member.actor_id,
+                    )
+                    .values(share_percent=member.share_percent)
+                    .execution_options(synchronize_session=False)
+                )
         s.add_all(_event_row(bid_id, e) for e in after.history[len(before.history) :])
     return after
 
@@ -266,8 +284,9 @@ def update_grouped_bid(
     """Change a bid's details (title, team, form, contact, documents, notes); return the bid.
 
     Checked by `core.grouped_bids.apply_update` inside the transaction, the row locked: raises
-    `NotFoundError` for an unknown bid and `ValidationError` for invalid details. The stage and
-    the history are not touched.
+    `NotFoundError` for an unknown bid and `ValidationError` for invalid details, or when the
+    bid changed stage since it was read (the team checked against the old stage). The stage
+    and the history are not touched.
     """
     at = (at or utcnow()).astimezone(UTC)
     with records.session() as s:
@@ -275,12 +294,17 @@ def update_grouped_bid(
         after = apply_update(before, changes, at)
         if after is before:
             return before
-        s.execute(
+        columns = {k: v for k, v in _columns(after).items() if k in _DETAIL_COLUMNS}
+        written = s.execute(
             update(GroupedBidRow)
-            .where(GroupedBidRow.id == bid_id)
-            .values(**_columns(after), updated_at=at)
+            .where(GroupedBidRow.id == bid_id, GroupedBidRow.stage == before.stage.value)
+            .values(**columns, updated_at=at)
             .execution_options(synchronize_session=False)
         )
+        if written.rowcount != 1:  # type: ignore[attr-defined]
+            raise ValidationError(
+                "le groupement vient de changer d'étape : rechargez-le avant de le modifier"
+            )
         if after.members != before.members:
             _replace_members(s, bid_id, after.members)
     return after
