@@ -148,6 +148,9 @@ class InterestRow(Base):
     notice_uid: Mapped[str] = mapped_column(String(200), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: the notice's content hash when the interest was said (None before revision 0006): a
+    #: reminder says « modifié » when the notice changed since
+    content_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class DigestRow(Base):
@@ -161,11 +164,19 @@ class DigestRow(Base):
     digest_id: Mapped[str] = mapped_column(String(120), primary_key=True)
     actor_id: Mapped[str] = mapped_column(String(64), index=True)
     period_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    #: pending | sent | failed (resent next run) | undeliverable (refused for good: not resent
+    #: until an officer clears `address`)
+    status: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)  # the whole RFC 5322 message
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: digest (the weekly one) | reminder | curated (the network's digest) | introduction
+    kind: Mapped[str] = mapped_column(String(16), server_default="digest")
+    #: sends tried, over every run
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: the recipient a mail server refused for good (status `undeliverable`)
+    address: Mapped[str | None] = mapped_column(String(320))
 
 
 class DigestItemRow(Base):
@@ -362,3 +373,76 @@ class PlanTargetRow(Base):
     value: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(320))
+
+
+# --------------------------------------------------------------------------- issue 12 (second half)
+
+
+class ReminderRow(Base):
+    """The reminder log: one deadline reminder per actor × notice (the key), whatever carried it
+    — a weekly digest or a reminder e-mail, both rows of `digests` logged in the same
+    transaction, so a crash resends the stored message and never reminds twice."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("actor_id", "notice_uid", name="uq_reminder"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    notice_uid: Mapped[str] = mapped_column(String(200))
+    digest_id: Mapped[str] = mapped_column(ForeignKey("digests.digest_id"), index=True)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: the notice was corrected, or its content changed, after the actor's interest
+    modified: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IntroductionRow(Base):
+    """`requester_id` asked for partners for a notice; `actor_id` is one of them (the requester
+    has a row of its own, accepted). Contact details are shared only between actors of the same
+    requester × notice that both accepted."""
+
+    __tablename__ = "introductions"
+    __table_args__ = (
+        UniqueConstraint("notice_uid", "requester_id", "actor_id", name="uq_introduction"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notice_uid: Mapped[str] = mapped_column(String(200))
+    requester_id: Mapped[str] = mapped_column(String(64), index=True)
+    actor_id: Mapped[str] = mapped_column(String(64), index=True)
+    #: pending | accepted | declined | not_asked (its preferences refuse introductions)
+    answer: Mapped[str] = mapped_column(String(16))
+    bid_id: Mapped[int | None] = mapped_column(Integer)
+    #: the introduction e-mail sent to `actor_id` (none for the requester)
+    digest_id: Mapped[str | None] = mapped_column(ForeignKey("digests.digest_id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CuratedDigestRow(Base):
+    """The network's digest: notices the officer picked, an editorial, an audience. Each actor's
+    copy is a row of `digests` (kind `curated`, id `diffusion-<id>:<actor>`) with its items in
+    `digest_items`: the same send log as the weekly digests."""
+
+    __tablename__ = "curated_digests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    territory_id: Mapped[str] = mapped_column(ForeignKey("territories.id"), index=True)
+    families: Mapped[list[Any]] = mapped_column(JSON)  # ESS families; empty: every family
+    cpv_divisions: Mapped[list[Any]] = mapped_column(JSON)  # 2-digit CPV; empty: any
+    editorial: Mapped[str] = mapped_column(Text)  # plain text
+    notice_uids: Mapped[list[Any]] = mapped_column(JSON)  # in the officer's order
+    status: Mapped[str] = mapped_column(String(16))  # sending | sent
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UndeliverableAddressRow(Base):
+    """An address a mail server refused for good (5xx): skipped until an officer clears it."""
+
+    __tablename__ = "undeliverable_addresses"
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-case
+    code: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    digest_id: Mapped[str | None] = mapped_column(String(120))
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cleared_by: Mapped[str | None] = mapped_column(String(320))
