@@ -16,6 +16,7 @@ from veilleuse.app.actor_admin import FAMILY_LABELS
 from veilleuse.app.statistics_bids import entered
 from veilleuse.app.statistics_inputs import StatisticsInputs
 from veilleuse.app.statistics_model import Chart, ChartKind, StatRow, StatTable, Unit
+from veilleuse.app.wording import format_amount_fr
 from veilleuse.core.bids import BidKind, BidStage, GroupedBid
 from veilleuse.core.geo import department_name
 from veilleuse.core.models import EssFamily
@@ -82,7 +83,7 @@ def _won_rows(inputs: StatisticsInputs, won: list[GroupedBid]) -> list[StatRow]:
 
 
 def _euros(value: float) -> str:
-    return f"{value:,.0f} €".replace(",", "\u202f")
+    return format_amount_fr(value)
 
 
 def won_by_family(inputs: StatisticsInputs) -> StatTable:

@@ -49,7 +49,7 @@ def _short(label: str) -> str:
 
 
 def _number(value: float, unit: Unit) -> str:
-    text = f"{value:,.0f}".replace(",", "\u202f") if unit is not Unit.PERCENT else f"{value:.1f}"
+    text = f"{value:,.0f}".replace(",", "\u00a0") if unit is not Unit.PERCENT else f"{value:.1f}"
     text = text.replace(".", ",")
     return {Unit.PERCENT: f"{text} %", Unit.EUR: f"{text} €"}.get(unit, text)
 

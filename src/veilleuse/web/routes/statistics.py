@@ -30,7 +30,7 @@ from veilleuse.app.statistics import (
     statistics_territories,
 )
 from veilleuse.app.statistics_model import CommitteeStatistics, Unit
-from veilleuse.app.statistics_period import Period, PeriodError, parse_period
+from veilleuse.app.statistics_period import Period, PeriodError, PeriodKind, parse_period
 from veilleuse.app.statistics_report import committee_report_xlsx, report_filename
 from veilleuse.app.wording import format_amount_fr
 from veilleuse.core.accounts import Permission, PlanTerritory, User, can
@@ -75,8 +75,10 @@ def _choice(request: Request, ctx: Ctx, user: User) -> Choice:
         problems: dict[str, str] = {}
     except PeriodError as exc:
         period, problems = None, exc.problems
-    if not year and period is not None and period.calendar_year:
-        year = str(period.calendar_year)
+    if not year and period is not None and period.kind is not PeriodKind.RANGE:
+        year = str(period.start.year)
+    if period is not None and period.kind is PeriodKind.RANGE:
+        year = semester = ""  # the range decides: the year fields would only mislead
     return Choice(territory, year, semester.upper(), first, last, period, problems)
 
 
@@ -93,7 +95,7 @@ def number_fr(value: float | int | None, unit: Unit | str = Unit.COUNT) -> str:
         return format_amount_fr(float(value))
     if unit is Unit.PERCENT:
         return f"{value:.1f}".replace(".", ",") + "\u00a0%"
-    return f"{round(value):,}".replace(",", "\u202f")
+    return f"{round(value):,}".replace(",", "\u00a0")  # grouped as format_amount_fr does
 
 
 def _page(request: Request, ctx: Ctx, user: User, template: str, status: int = 200) -> Response:
