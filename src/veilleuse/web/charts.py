@@ -21,7 +21,7 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from veilleuse.app.statistics_model import ChartKind, Indicator, StatRow, StatTable, Unit
 
@@ -171,7 +171,8 @@ def _funnel(ax: Axes, table: StatTable, rows: list[StatRow], column: int) -> Non
 
 
 def _rows_axis(ax: Axes, rows: list[StatRow]) -> None:
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", "\u00a0")))
     ax.set_yticks(range(len(rows)), [_short(r.label) for r in rows])
     ax.invert_yaxis()
     ax.tick_params(axis="y", length=0)
