@@ -25,7 +25,6 @@ SHEET_NAMES = {
     "bids_outcomes": "Résultats",
     "won_family": "Gagné par famille",
     "won_department": "Gagné par département",
-    "funding": "Financements",
     "interests": "Intérêts",
 }
 UNIT_NAMES = {Unit.COUNT: "nombre", Unit.PERCENT: "%", Unit.EUR: "€"}
