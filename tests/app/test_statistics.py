@@ -237,3 +237,20 @@ def test_indicators_of_the_register(ctx: Context) -> None:
     assert values["amount_won"] == 120_000.0
     assert values["funding_submitted"] == 2
     assert values["funding_won"] == 1
+
+
+def test_a_territory_with_nothing_yet(ctx: Context) -> None:
+    from veilleuse.core.accounts import PlanTerritory
+    from veilleuse.records import territories as territory_records
+
+    territory_records.upsert_territory(ctx.records, PlanTerritory(id="vide", name="Vide"))
+    result = stats(ctx, territory="vide")
+    notices = result.table("notices")
+    assert notices.total is not None and notices.total[5] == 8 and notices.total[6] is None
+    assert "aucun département" in notices.scope
+    assert rows(result.table("social"))["reserved"] == [None, None, 3, 50.0]
+    assert result.table("delivery_family").total == [0, 0, 0, None]
+    assert result.table("bids_outcomes").total == [0, 0, 0, None]
+    assert result.table("won_family").rows == [] and result.table("interests").total == [0, 0, 0]
+    values = {i.metric: i.value for i in result.indicators}
+    assert values["win_rate"] is None and values["actors_reached_share"] is None
