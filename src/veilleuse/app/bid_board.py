@@ -201,7 +201,9 @@ def express_interest(
     notice = get_notice(ctx, notice_uid)
     if is_closed(ctx, notice):
         raise ValidationError("cet avis est clos ou sa date limite est passée")
-    created = interest_records.add_interest(ctx.records, chosen, notice.uid, user.id, ctx.now())
+    created = interest_records.add_interest(
+        ctx.records, chosen, notice.uid, user.id, ctx.now(), content_hash=notice.content_hash
+    )
     return InterestResult(chosen, notice.uid, created)
 
 

@@ -7,6 +7,10 @@ key forbids a second announcement); (4) send; (5) mark sent. A failure at (4) le
 for the next run; a crash between (4) and (5) resends the identical message, whose Message-ID
 lets the receiving side discard the copy.
 
+Deadline reminders due for an actor (`app.reminders.due_reminders`) ride in its digest, logged
+in the digest's transaction (the reminder log's key forbids a second one); a digest with only
+reminders is still sent.
+
 Notices the watch officer pushed to an actor (`app.notice_pushes.push_notice`) come first in its
 next digest, whatever their score, with the officer's note as the first reason; the matches fill
 the rest up to the actor's `max_items`. A push is pending until the send log holds its actor ×
@@ -15,7 +19,7 @@ notice pair, so it is sent once; a notice already announced to the actor is not 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_string, policy
@@ -24,11 +28,14 @@ from functools import partial
 from typing import TypeVar
 
 from veilleuse.app.context import Context
+from veilleuse.app.reminders import due_reminders
+from veilleuse.app.reminders import entries as reminder_entries
 from veilleuse.config.settings import Settings
 from veilleuse.core.errors import MailError, RecordsError
 from veilleuse.core.models import Actor, GroupedBidSuggestion, Match, Notice, Reason
 from veilleuse.digests.compose import Digest, DigestLine, compose_digest
 from veilleuse.digests.mailer import Mailer, build_message
+from veilleuse.digests.reminders import ReminderLine
 from veilleuse.digests.render import render_digest
 from veilleuse.records import actors as actor_records
 from veilleuse.records import digest_log
@@ -51,6 +58,8 @@ class DigestReport:
     items: int = 0
     #: lines that were pushes of the watch officer (counted in `items` too)
     pushed: int = 0
+    #: deadline reminders carried by the digests sent (not counted in `items`)
+    reminders: int = 0
 
 
 def min_interval(frequency: str) -> timedelta:
@@ -91,6 +100,7 @@ def send_digests(
     now: datetime | None = None,
     degraded_sources: list[str] | None = None,
     pushes: Sequence[Push] = (),
+    reminders: Mapping[str, Sequence[ReminderLine]] | None = None,
 ) -> DigestReport:
     """Resend what a previous run left unsent, then send each actor whose digest is due its
     digest of `matches` and `pushes` (see the module docstring); the report names every actor
@@ -124,7 +134,8 @@ def send_digests(
             territory_name=settings.territory_name,
         )
         digest.digest_id = digest_id
-        if not digest.lines:
+        digest.reminders = list((reminders or {}).get(actor.id, ()))
+        if not digest.lines and not digest.reminders:
             report.empty.append(actor.id)
             continue
         if not actor.email():
@@ -136,6 +147,7 @@ def send_digests(
             report.sent.append(digest.digest_id)
             report.items += len(digest.lines)
             report.pushed += pushed
+            report.reminders += len(digest.reminders)
     return report
 
 
@@ -172,7 +184,13 @@ def _log_and_deliver(
     uids = sorted(digest.covered_uids())
     try:
         digest_log.reserve_digest(
-            records, digest.digest_id, actor_id, now, message.as_string(), uids
+            records,
+            digest.digest_id,
+            actor_id,
+            now,
+            message.as_string(),
+            uids,
+            reminders=reminder_entries(digest.reminders),
         )
     except RecordsError as exc:  # a concurrent run logged one of these items first
         report.failed.append((digest.digest_id, str(exc)))
@@ -242,6 +260,7 @@ def digest_stage(
     pushes = push_records.pending_pushes(records)
     uids = sorted({m.notice_uid for m in matches} | {p.notice_uid for p in pushes})
     notices = {n.uid: n for n in ctx.store.get_many(uids)}
+    now = now or ctx.now()
     return send_digests(
         records,
         notices,
@@ -252,4 +271,5 @@ def digest_stage(
         now=now,
         degraded_sources=degraded_sources,
         pushes=pushes,
+        reminders=due_reminders(ctx, now),
     )

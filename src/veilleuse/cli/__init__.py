@@ -10,6 +10,7 @@ from veilleuse.cli import (
     alerts,
     bids,
     matching,
+    reminders,
     search,
     sources,
     targets,
@@ -22,7 +23,20 @@ from veilleuse.core.errors import VeilleuseError
 
 __all__ = ["app", "main"]
 
-for module in (watch, search, actors, sources, matching, admin, users, web, alerts, targets, bids):
+for module in (
+    watch,
+    search,
+    actors,
+    sources,
+    matching,
+    admin,
+    users,
+    web,
+    alerts,
+    targets,
+    bids,
+    reminders,
+):
     module.register(app)
 
 

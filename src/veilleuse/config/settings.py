@@ -103,6 +103,29 @@ class MailSettings(BaseModel):
     )
 
 
+class DigestSettings(BaseModel):
+    """What the e-mails to actors carry beyond their matches: deadline reminders, the grouped
+    bids already formed (`veilleuse reminders`, the weekly digest)."""
+
+    reminder_days_before: int = Field(
+        5,
+        ge=1,
+        le=60,
+        description=(
+            "Days before its deadline an actor is reminded of a notice it said interested it: "
+            "once, in its next digest when that comes in time, else in a short e-mail"
+        ),
+    )
+    stop_when_team_formed: bool = Field(
+        True,
+        description=(
+            "Once a grouped bid of a territory reaches « équipe formée », its notice is no "
+            "longer offered to more actors of that territory; those who already had it are "
+            "told « un groupement est en cours » with the bid's contact"
+        ),
+    )
+
+
 class MatchingSettings(BaseModel):
     min_score: float = Field(
         25.0,
@@ -255,6 +278,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     exports: ExportSettings = Field(default_factory=ExportSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
 
     # derived paths, so that every module agrees on where local state lives
     def store_path(self) -> Path:

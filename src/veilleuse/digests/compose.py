@@ -27,6 +27,7 @@ from veilleuse.core.models import (
     NoticeStatus,
 )
 from veilleuse.core.normalise import fold
+from veilleuse.digests.reminders import ReminderLine
 
 
 @dataclass
@@ -54,6 +55,9 @@ class Digest:
     territory_name: str
     digest_id: str
     today: date | None = field(default=None)  # reference day for "days left"; None = period_end
+    #: deadline reminders of notices the actor said interested it (`digests.reminders`); they
+    #: are not opportunities: `lines` and `covered_uids` leave them out
+    reminders: list[ReminderLine] = field(default_factory=list)
 
     def notice_uids(self) -> list[str]:
         """The uids of the notices shown, in digest order."""

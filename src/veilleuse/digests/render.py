@@ -22,6 +22,7 @@ from veilleuse.core.deadlines import NBSP, calendar_day, format_date_fr, format_
 from veilleuse.core.geo import department_name
 from veilleuse.core.models import Money, NoticeKind, ReservedKind
 from veilleuse.digests.compose import Digest, DigestLine
+from veilleuse.digests.reminders import ReminderLine
 from veilleuse.matching.reasons import reason_text
 
 KIND_LABELS = {
@@ -272,6 +273,49 @@ def line_view(number: int, line: DigestLine, actor_id: str, today: date) -> Line
     )
 
 
+# --------------------------------------------------------------------------- reminders
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    """A deadline reminder as French strings (`digests.reminders`), for both templates."""
+
+    title: str
+    url: str | None
+    buyer_label: str
+    buyer: str | None
+    deadline: str
+    days_left: str | None
+    modified: bool
+    #: « un groupement est en cours — contact : … » when a team is formed
+    bid_note: str | None
+
+
+#: what « modifié » means, beside the badge
+MODIFIED_TEXT = (
+    "l'avis a été rectifié ou modifié depuis que vous l'avez signalé : relisez-le avant de répondre"
+)
+
+
+def reminder_view(line: ReminderLine, today: date) -> ReminderView:
+    as_line = DigestLine(line.notice, None, line.lots, None, {})  # type: ignore[arg-type]
+    notice = line.notice
+    return ReminderView(
+        title=_one_line(notice.title),
+        url=_safe_url(notice.url),
+        buyer_label="Financeur" if notice.kind == NoticeKind.FUNDING_CALL else "Acheteur",
+        buyer=_buyer(as_line),
+        deadline=format_deadline_fr(line.deadline),
+        days_left=days_left_fr(line.deadline, today),
+        modified=line.modified,
+        bid_note=_one_line(line.bid_note) if line.bid_note else None,
+    )
+
+
+def reminders_heading(count: int) -> str:
+    return "Date limite proche" if count == 1 else f"{count} dates limites proches"
+
+
 # --------------------------------------------------------------------------- templates
 
 
@@ -309,6 +353,11 @@ def environment(html: bool) -> Environment:
 
 def subject_for(digest: Digest) -> str:
     count = len(digest.lines)
+    reminded = len(digest.reminders)
+    if count == 0 and reminded:
+        what = "rappel de date limite" if reminded == 1 else f"{reminded} rappels de dates limites"
+        day = format_date_fr(digest.period_end)
+        return f"Veilleuse — {what} pour {_one_line(digest.actor.name)} (semaine du {day})"
     if count == 0:
         what = "aucune nouvelle opportunité"
     else:
@@ -336,6 +385,9 @@ def render_digest(
         ],
         "preferences_url": _safe_url(personal_url(preferences_url, digest)),
         "unsubscribe_url": _safe_url(personal_url(unsubscribe_url, digest)),
+        "reminders": [reminder_view(r, today) for r in digest.reminders],
+        "reminders_heading": reminders_heading(len(digest.reminders)),
+        "modified_text": MODIFIED_TEXT,
     }
     return RenderedDigest(
         subject=subject,

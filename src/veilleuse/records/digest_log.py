@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from veilleuse.core.errors import RecordsError
 from veilleuse.records.db import Records
+from veilleuse.records.reminders import ReminderEntry, add_reminder_rows
 from veilleuse.records.tables import (
     ActorTerritoryRow,
     DigestItemRow,
@@ -27,11 +28,12 @@ def sent_uids(records: Records, actor_id: str) -> set[str]:
 
 
 def last_digest_at(records: Records, actor_id: str) -> datetime | None:
-    """When the actor's latest digest was logged (pending or sent), or None."""
+    """When the actor's latest weekly digest was logged (pending or sent), or None; the other
+    e-mails of the log (reminders, the network's digest, introductions) do not count."""
     with records.session() as s:
         found = s.scalars(
             select(DigestRow.period_end)
-            .where(DigestRow.actor_id == actor_id)
+            .where(DigestRow.actor_id == actor_id, DigestRow.kind == "digest")
             .order_by(DigestRow.period_end.desc())
         ).first()
     if found is not None and found.tzinfo is None:  # SQLite drops the offset
@@ -60,11 +62,16 @@ def reserve_digest(
     period_end: datetime,
     message: str,
     notice_uids: Sequence[str],
+    *,
+    reminders: Sequence[ReminderEntry] = (),
+    kind: str = "digest",
 ) -> None:
     """Log the digest and its items as pending, in one transaction, before anything is sent.
 
     The unique (actor, notice) key makes a second announcement of a notice impossible even if
-    two runs race: the loser's transaction fails and nothing of it is kept.
+    two runs race: the loser's transaction fails and nothing of it is kept. The deadline
+    `reminders` it carries are logged in the same transaction (`records.reminders`, unique
+    actor × notice too). `kind`: `digest` (weekly) or `curated` (the network's digest).
     """
     with records.session() as s:
         s.add(
@@ -74,11 +81,13 @@ def reserve_digest(
                 period_end=period_end,
                 status="pending",
                 message=message,
+                kind=kind,
             )
         )
         s.flush()
         for uid in notice_uids:
             s.add(DigestItemRow(actor_id=actor_id, notice_uid=uid, digest_id=digest_id))
+        add_reminder_rows(s, digest_id, actor_id, reminders, period_end)
 
 
 def mark_digest(records: Records, digest_id: str, status: str, error: str | None = None) -> None:

@@ -26,11 +26,13 @@ class Interest:
     notice_uid: str
     at: datetime
     by_user_id: int | None = None
+    #: the notice's content hash when the interest was said (None when said before it was kept)
+    content_hash: str | None = None
 
 
 def _interest(row: InterestRow) -> Interest:
     at = row.at.replace(tzinfo=UTC) if row.at.tzinfo is None else row.at  # SQLite drops it
-    return Interest(row.actor_id, row.notice_uid, at, row.by_user_id)
+    return Interest(row.actor_id, row.notice_uid, at, row.by_user_id, row.content_hash)
 
 
 def add_interest(
@@ -39,8 +41,12 @@ def add_interest(
     notice_uid: str,
     by_user_id: int | None = None,
     at: datetime | None = None,
+    content_hash: str | None = None,
 ) -> bool:
     """Record that `actor_id` is interested in `notice_uid`; True when it is new.
+
+    `content_hash` is the notice's as the actor saw it: a deadline reminder says « modifié »
+    when the notice changed since (`digests.reminders`).
 
     Idempotent: a second call (even a concurrent one, which loses on the unique key) keeps the
     first interest as it was and returns False.
@@ -51,7 +57,13 @@ def add_interest(
             if _exists(s, actor_id, notice_uid):
                 return False
             s.add(
-                InterestRow(actor_id=actor_id, notice_uid=notice_uid, at=at, by_user_id=by_user_id)
+                InterestRow(
+                    actor_id=actor_id,
+                    notice_uid=notice_uid,
+                    at=at,
+                    by_user_id=by_user_id,
+                    content_hash=content_hash or None,
+                )
             )
     except RecordsError as exc:
         if isinstance(exc.__cause__, IntegrityError):
