@@ -7,6 +7,10 @@ key forbids a second announcement); (4) send; (5) mark sent. A failure at (4) le
 for the next run; a crash between (4) and (5) resends the identical message, whose Message-ID
 lets the receiving side discard the copy.
 
+A notice whose grouped bid already formed its team in the actor's territory is no longer
+offered to it (`app.team_formed`, setting `digest.stop_when_team_formed`); where it still shows
+(a push, a reminder) « un groupement est en cours — contact : … » replaces the suggested team.
+
 Deadline reminders due for an actor (`app.reminders.due_reminders`) ride in its digest, logged
 in the digest's transaction (the reminder log's key forbids a second one); a digest with only
 reminders is still sent.
@@ -30,6 +34,7 @@ from typing import TypeVar
 from veilleuse.app.context import Context
 from veilleuse.app.reminders import due_reminders
 from veilleuse.app.reminders import entries as reminder_entries
+from veilleuse.app.team_formed import FormedBids, formed_bids
 from veilleuse.config.settings import Settings
 from veilleuse.core.errors import MailError, RecordsError
 from veilleuse.core.models import Actor, GroupedBidSuggestion, Match, Notice, Reason
@@ -101,6 +106,7 @@ def send_digests(
     degraded_sources: list[str] | None = None,
     pushes: Sequence[Push] = (),
     reminders: Mapping[str, Sequence[ReminderLine]] | None = None,
+    formed: FormedBids | None = None,
 ) -> DigestReport:
     """Resend what a previous run left unsent, then send each actor whose digest is due its
     digest of `matches` and `pushes` (see the module docstring); the report names every actor
@@ -135,6 +141,8 @@ def send_digests(
         )
         digest.digest_id = digest_id
         digest.reminders = list((reminders or {}).get(actor.id, ()))
+        if formed:
+            _note_formed_bids(digest, formed)
         if not digest.lines and not digest.reminders:
             report.empty.append(actor.id)
             continue
@@ -149,6 +157,15 @@ def send_digests(
             report.pushed += pushed
             report.reminders += len(digest.reminders)
     return report
+
+
+def _note_formed_bids(digest: Digest, formed: FormedBids) -> None:
+    """Lines of a notice whose grouped bid formed its team in the actor's territory say so
+    instead of suggesting a team (`app.team_formed`)."""
+    for line in digest.lines:
+        note = formed.note(digest.actor.id, line.notice)
+        if note is not None:
+            line.team, line.partner_names, line.bid_note = None, {}, note
 
 
 def _by_actor(items: Iterable[_Item]) -> dict[str, list[_Item]]:
@@ -261,6 +278,9 @@ def digest_stage(
     uids = sorted({m.notice_uid for m in matches} | {p.notice_uid for p in pushes})
     notices = {n.uid: n for n in ctx.store.get_many(uids)}
     now = now or ctx.now()
+    formed = formed_bids(ctx)
+    if formed.stop_offering:  # no longer offered to more actors of the bid's territory
+        matches = [m for m in matches if not formed.hides(m.actor_id, notices.get(m.notice_uid))]
     return send_digests(
         records,
         notices,
@@ -271,5 +291,6 @@ def digest_stage(
         now=now,
         degraded_sources=degraded_sources,
         pushes=pushes,
-        reminders=due_reminders(ctx, now),
+        reminders=due_reminders(ctx, now, formed=formed),
+        formed=formed,
     )

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from veilleuse.app.context import Context
 from veilleuse.app.delivery import deliver, resend_pending
+from veilleuse.app.team_formed import FormedBids, formed_bids
 from veilleuse.core.deadlines import calendar_day, deadline_instant, effective_deadline
 from veilleuse.core.errors import RecordsError
 from veilleuse.core.models import Actor, Lot, Notice
@@ -77,10 +78,17 @@ def recipients(actor: Actor) -> list[str]:
 
 
 def due_reminders(
-    ctx: Context, now: datetime, actors: Sequence[Actor] | None = None
+    ctx: Context,
+    now: datetime,
+    actors: Sequence[Actor] | None = None,
+    *,
+    formed: FormedBids | None = None,
 ) -> dict[str, list[ReminderLine]]:
     """Actor id → the reminders due now and not yet logged, soonest deadline first (see the
-    module docstring). A bounded number of queries: interests, the log, notices, matches."""
+    module docstring); a notice whose grouped bid formed its team in the actor's territory is
+    reminded with « un groupement est en cours — contact : … » (`app.team_formed`; `formed` is
+    read when not given). A bounded number of queries: interests, the log, notices, matches,
+    bids."""
     records = ctx.records
     if actors is None:
         actors = actor_records.list_actors(records)
@@ -100,6 +108,8 @@ def due_reminders(
         for m in match_records.matches_of_notices(records, sorted(notices))
     }
     days = ctx.settings.digest.reminder_days_before
+    if formed is None:
+        formed = formed_bids(ctx, sorted(active))
     due: dict[str, list[ReminderLine]] = defaultdict(list)
     taken: set[tuple[str, str]] = set(logged)
     for interest in interests:
@@ -115,7 +125,8 @@ def due_reminders(
             continue
         taken |= {(interest.actor_id, uid) for uid in identity}
         modified = is_modified(notice, interest.content_hash)
-        due[interest.actor_id].append(ReminderLine(notice, deadline, modified, chosen))
+        note = formed.note(interest.actor_id, notice)
+        due[interest.actor_id].append(ReminderLine(notice, deadline, modified, chosen, note))
     for lines in due.values():
         lines.sort(key=lambda line: (deadline_instant(line.deadline), line.uid))
     return dict(due)

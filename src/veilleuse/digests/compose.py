@@ -39,6 +39,9 @@ class DigestLine:
     lots: list[Lot]
     team: GroupedBidSuggestion | None
     partner_names: dict[str, str]
+    #: « un groupement est en cours — contact : … » (`app.team_formed`), shown instead of a
+    #: suggested team when a grouped bid of the actor's territory already formed its team
+    bid_note: str | None = None
 
     def deadline(self) -> date | datetime | None:
         """The notice deadline, else the earliest deadline of the matching lots."""

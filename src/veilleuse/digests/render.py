@@ -84,6 +84,8 @@ class LineView:
     #: Nord"), in lot order
     team_details: list[str]
     score: int
+    #: « un groupement est en cours — contact : … » instead of a suggested team
+    bid_note: str | None = None
 
 
 # --------------------------------------------------------------------------- French formatting
@@ -270,6 +272,7 @@ def line_view(number: int, line: DigestLine, actor_id: str, today: date) -> Line
         team=_team(line, actor_id),
         team_details=_team_details(line),
         score=round(line.match.score),
+        bid_note=_one_line(line.bid_note) if line.bid_note else None,
     )
 
 
