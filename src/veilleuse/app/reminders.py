@@ -204,15 +204,13 @@ def send_reminders(ctx: Context, now: datetime | None = None) -> RemindersReport
             records, f"rappel:{actor.id}:{calendar_day(now).isoformat()}"
         )
         digest = reminder_mail(ctx, actor, alone, mail_id, now)
-        rendered = render_reminder_mail(
-            digest, unsubscribe_url=fill_link(mail.unsubscribe_url, actor.id, mail_id)
-        )
+        unsubscribe = fill_link(getattr(mail, "unsubscribe_url", None), actor.id, mail_id)
         message = build_message(
             digest,
-            rendered,
+            render_reminder_mail(digest, unsubscribe_url=unsubscribe),
             sender=mail.sender,
             reply_to=mail.reply_to,
-            unsubscribe_url=mail.unsubscribe_url,
+            unsubscribe_url=unsubscribe,
             date=now,
         )
         try:
