@@ -22,6 +22,7 @@ from veilleuse.core.errors import MailError
 from veilleuse.core.models import Actor, Buyer, Contact, EssFamily, Match, Notice, NoticeKind
 from veilleuse.digests.compose import Digest, compose_digest
 from veilleuse.digests.mailer import (
+    MESSAGE_POLICY,
     OutboxMailer,
     SmtpMailer,
     build_message,
@@ -67,13 +68,24 @@ def sample_digest(email: str | None = "contact@regie-nord.example") -> Digest:
     )
 
 
-def message(digest: Digest | None = None, unsubscribe: str | None = None) -> EmailMessage:
+UNSUBSCRIBE = "https://veille.example/lien/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlMn"
+MAILTO = (
+    "<mailto:chargee-de-veille@reseau-ess.example"
+    "?subject=D%C3%A9sabonnement%20de%20la%20veille%20%28regie-nord%29>"
+)
+
+
+def message(
+    digest: Digest | None = None,
+    unsubscribe: str | None = None,
+    reply_to: str | None = "chargee-de-veille@reseau-ess.example",
+) -> EmailMessage:
     digest = digest or sample_digest()
     return build_message(
         digest,
         render_digest(digest),
         sender="Veilleuse <veille@veilleuse.example>",
-        reply_to="chargee-de-veille@reseau-ess.example",
+        reply_to=reply_to,
         unsubscribe_url=unsubscribe,
         date=SENT_AT,
     )
@@ -133,7 +145,7 @@ def smtp_server_with_auth() -> Iterator[tuple[Controller, Inbox]]:
 
 
 def test_build_message_headers_and_parts() -> None:
-    msg = message(unsubscribe="https://veille.example/desabonnement?acteur={actor_id}")
+    msg = message(unsubscribe=UNSUBSCRIBE)
     assert msg["From"] == "Veilleuse <veille@veilleuse.example>"
     assert msg["To"] == '"Régie de quartier Nord, Nantes" <contact@regie-nord.example>'
     assert msg["Reply-To"] == "chargee-de-veille@reseau-ess.example"
@@ -143,7 +155,7 @@ def test_build_message_headers_and_parts() -> None:
     assert msg["Message-ID"] == f"<{DIGEST_SHA1}@veilleuse>"
     assert msg["Date"] == "Mon, 23 Nov 2026 07:30:00 +0000"
     assert msg["X-Veilleuse-Digest"] == "regie-nord:2026-11-23"
-    assert msg["List-Unsubscribe"] == "<https://veille.example/desabonnement?acteur=regie-nord>"
+    assert msg["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>, {MAILTO}"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert msg.get_content_type() == "multipart/alternative"
     text, html = msg.iter_parts()
@@ -155,13 +167,60 @@ def test_build_message_headers_and_parts() -> None:
 
 
 def test_same_digest_same_message_id_and_no_unsubscribe_headers_without_url() -> None:
-    first, second = message(), message()
+    first, second = message(reply_to=None), message(reply_to=None)
     assert first["Message-ID"] == second["Message-ID"]
     assert first["List-Unsubscribe"] is None
     assert first["List-Unsubscribe-Post"] is None
     other = sample_digest()
     other.digest_id = "regie-nord:2026-11-30"
     assert message(other)["Message-ID"] != first["Message-ID"]
+
+
+def test_unsubscribe_headers_follow_rfc_8058() -> None:
+    """One https URL (then mailto:) makes a one-click message; a mailto: alone or an http URL
+    is listed without `List-Unsubscribe-Post`, which requires https."""
+    mailto_only = message()
+    assert mailto_only["List-Unsubscribe"] == MAILTO
+    assert mailto_only["List-Unsubscribe-Post"] is None
+    plain_http = message(unsubscribe="http://127.0.0.1:8000/lien/abc", reply_to=None)
+    assert plain_http["List-Unsubscribe"] == "<http://127.0.0.1:8000/lien/abc>"
+    assert plain_http["List-Unsubscribe-Post"] is None
+    named = message(unsubscribe=UNSUBSCRIBE, reply_to="Chargée de veille <veille@reseau.example>")
+    assert str(named["List-Unsubscribe"]).endswith(
+        "<mailto:veille@reseau.example?subject=D%C3%A9sabonnement%20de%20la%20veille%20%28regie-nord%29>"
+    )
+
+
+def test_a_long_unsubscribe_url_is_written_as_it_is(tmp_path: Path) -> None:
+    """On the wire and in the stored copy, each URL stays whole between its angle brackets
+    (never RFC 2047-encoded, which the default policy does to a word longer than a line)."""
+    long_url = UNSUBSCRIBE + "x" * 80
+    original = message(unsubscribe=long_url)
+    OutboxMailer(tmp_path).send(original)
+    wire = next(tmp_path.glob("*.eml")).read_bytes()
+    assert f"List-Unsubscribe: <{long_url}>,\r\n {MAILTO}\r\n".encode() in wire
+    assert b"=?utf-8?q?=3Chttps" not in wire
+    stored = message_from_string(original.as_string(), policy=MESSAGE_POLICY)
+    assert f"<{long_url}>" in stored.as_string()
+    assert message_from_bytes(wire, policy=policy.default)["List-Unsubscribe"] == (
+        f"<{long_url}>, {MAILTO}"
+    )
+
+
+def test_the_digest_goes_to_every_address_of_the_preferences() -> None:
+    digest = sample_digest()
+    digest.actor = digest.actor.model_copy(
+        update={
+            "digest": digest.actor.digest.model_copy(
+                update={"addresses": ["direction@regie-nord.example", "marches@regie-nord.example"]}
+            )
+        }
+    )
+    msg = message(digest)
+    assert msg["To"] == (
+        '"Régie de quartier Nord, Nantes" <direction@regie-nord.example>, '
+        '"Régie de quartier Nord, Nantes" <marches@regie-nord.example>'
+    )
 
 
 def test_actor_without_email_is_a_mail_error() -> None:
@@ -225,18 +284,27 @@ def test_outbox_write_failure_is_a_mail_error(tmp_path: Path) -> None:
 def test_smtp_delivers_both_parts(smtp_server: tuple[Controller, Inbox]) -> None:
     controller, inbox = smtp_server
     settings = MailSettings(smtp_host="127.0.0.1", smtp_port=controller.port, smtp_timeout=5)
-    SmtpMailer(settings).send(message(unsubscribe="https://veille.example/d/{digest_id}"))
+    digest = sample_digest()
+    digest.actor = digest.actor.model_copy(
+        update={
+            "digest": digest.actor.digest.model_copy(
+                update={"addresses": ["contact@regie-nord.example", "marches@regie-nord.example"]}
+            )
+        }
+    )
+    SmtpMailer(settings).send(message(digest, unsubscribe=UNSUBSCRIBE))
     assert len(inbox.envelopes) == 1
     envelope = inbox.envelopes[0]
     assert envelope.mail_from == "veille@veilleuse.example"
-    assert envelope.rcpt_tos == ["contact@regie-nord.example"]
+    assert envelope.rcpt_tos == ["contact@regie-nord.example", "marches@regie-nord.example"]
     assert isinstance(envelope.content, bytes)
     received = message_from_bytes(envelope.content, policy=policy.default)
     assert received["Subject"].startswith("Veilleuse — 1 opportunité pour Régie de quartier Nord")
-    assert received["To"] == '"Régie de quartier Nord, Nantes" <contact@regie-nord.example>'
+    assert received["To"].startswith('"Régie de quartier Nord, Nantes" <contact@regie-nord')
     assert received["Message-ID"] == message_id_for("regie-nord:2026-11-23")
     assert received["X-Veilleuse-Digest"] == "regie-nord:2026-11-23"
-    assert received["List-Unsubscribe"] == "<https://veille.example/d/regie-nord%3A2026-11-23>"
+    assert f"List-Unsubscribe: <{UNSUBSCRIBE}>,".encode() in envelope.content
+    assert received["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>, {MAILTO}"
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert received.get_content_type() == "multipart/alternative"
     text, html = received.iter_parts()

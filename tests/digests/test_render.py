@@ -26,6 +26,8 @@ from veilleuse.core.models import (
 )
 from veilleuse.digests.compose import Digest, compose_digest
 from veilleuse.digests.render import (
+    DigestLinks,
+    LineLinks,
     days_left_fr,
     format_amount_fr,
     format_date_fr,
@@ -371,6 +373,23 @@ def test_degraded_banner_only_when_a_source_failed() -> None:
     assert "Sources incomplètes" not in rendered.text
 
 
+def links_for(digest: Digest) -> DigestLinks:
+    """Links as `app.digest_links` makes them (tokens invented here)."""
+    base = "https://veille.example/lien/"
+    return DigestLinks(
+        preferences=base + "PREF",
+        unsubscribe=base + "STOP",
+        lines={
+            line.notice.uid: LineLinks(
+                interested=f"{base}OUI-{i}",
+                not_for_us=f"{base}NON-{i}",
+                partners=f"{base}PART-{i}",
+            )
+            for i, line in enumerate(digest.lines, 1)
+        },
+    )
+
+
 def test_footer_links() -> None:
     plain = render_digest(sample_digest())
     assert "inscrit·e à la veille économique de l'ESS — Nantes Métropole" in plain.html
@@ -379,19 +398,52 @@ def test_footer_links() -> None:
     )
     assert "répondez simplement à ce courriel" in plain.html
     assert "répondez simplement à ce courriel" in " ".join(plain.text.split())
-    linked = render_digest(
-        sample_digest(),
-        preferences_url="https://veille.example/preferences/regie-nord",
-        unsubscribe_url="https://veille.example/desabonnement/{digest_id}",
-    )
-    assert 'href="https://veille.example/desabonnement/regie-nord%3A2026-11-23"' in linked.html
-    assert ">Se désabonner</a>" in linked.html
-    assert "Modifier vos préférences : https://veille.example/preferences/regie-nord" in linked.text
-    assert (
-        "Se désabonner : https://veille.example/desabonnement/regie-nord%3A2026-11-23"
-        in linked.text
-    )
-    assert "répondez simplement" not in linked.text
+    digest = sample_digest()
+    linked = render_digest(digest, links=links_for(digest))
+    assert '<a href="https://veille.example/lien/PREF" ' in linked.html
+    assert ">Mes préférences</a>" in linked.html
+    assert '<a href="https://veille.example/lien/STOP" ' in linked.html
+    assert ">Me désabonner</a>" in linked.html
+    assert "Mes préférences : https://veille.example/lien/PREF\n" in linked.text
+    assert "Me désabonner : https://veille.example/lien/STOP\n" in linked.text
+    for body in (linked.html, " ".join(linked.text.split())):
+        assert "Ces liens agissent pour Régie de quartier Nord sans mot de passe" in body
+        assert "répondez simplement" not in body
+
+
+def test_every_line_carries_its_three_links() -> None:
+    digest = sample_digest()
+    rendered = render_digest(digest, links=links_for(digest))
+    html, text = rendered.html, rendered.text
+    for i in (1, 2, 3):
+        assert f'<a href="https://veille.example/lien/OUI-{i}" ' in html
+        assert f'<a href="https://veille.example/lien/NON-{i}" ' in html
+        assert f'<a href="https://veille.example/lien/PART-{i}" ' in html
+        assert f"   Ça nous intéresse : https://veille.example/lien/OUI-{i}\n" in text
+        assert f"   Pas pour nous : https://veille.example/lien/NON-{i}\n" in text
+        assert f"   Chercher des partenaires : https://veille.example/lien/PART-{i}\n" in text
+    assert html.count(">Ça nous intéresse</a>") == 3
+    assert html.count(">Pas pour nous</a>") == 3
+    assert html.count(">Chercher des partenaires</a>") == 3
+    # each line's links follow its own « Voir l'avis », before the next line starts
+    first = text.index("1. Nettoyage")
+    second = text.index("2. Appel à projets")
+    assert first < text.index("OUI-1") < second < text.index("OUI-2")
+    assert all(len(line) <= 72 or "https://" in line for line in text.splitlines())
+
+
+def test_no_line_links_without_them_or_with_a_non_http_one() -> None:
+    digest = sample_digest()
+    assert "Ça nous intéresse" not in render_digest(digest).html
+    links = links_for(digest)
+    uid = digest.lines[0].notice.uid
+    broken = dict(links.lines)
+    broken[uid] = LineLinks("javascript:alert(1)", "https://x.example/a", "https://x.example/b")
+    html = render_digest(
+        digest, links=DigestLinks("https://x.example/p", "https://x.example/s", broken)
+    ).html
+    assert "javascript:" not in html
+    assert html.count(">Ça nous intéresse</a>") == 2  # the two other lines keep theirs
 
 
 def test_text_version_reads_as_plain_text() -> None:

@@ -18,7 +18,11 @@ from veilleuse.core.actor_fields import build_actor
 from veilleuse.core.models import Actor, NoticeKind
 from veilleuse.records import actors as actor_records
 
-FREQUENCIES = {"weekly": "Chaque semaine", "daily": "Chaque jour"}
+FREQUENCIES = {
+    "weekly": "Chaque semaine",
+    "biweekly": "Toutes les deux semaines",
+    "daily": "Chaque jour",
+}
 
 
 @dataclass
@@ -138,7 +142,7 @@ def update_actor(ctx: Context, actor_id: str, form: ActorForm, user: User) -> Ac
 def _digest_fields(form: ActorForm, error: Callable[[str, str], None]) -> tuple[str, list[str]]:
     """The digest's maximum of items (as typed) and its known kinds; an error for each bad one."""
     if form.digest_frequency not in FREQUENCIES:
-        error("digest_frequency", "fréquence inconnue : choisissez chaque semaine ou chaque jour")
+        error("digest_frequency", "fréquence inconnue : choisissez une fréquence proposée")
     max_items = form.digest_max_items.strip()
     if not max_items.isdigit() or not 1 <= int(max_items) <= 100:
         error("digest_max_items", "un nombre entier entre 1 et 100 est attendu")
@@ -175,7 +179,9 @@ def _actor_item(stored: Actor, form: ActorForm, max_items: str, kinds: list[str]
             }
             for c in contacts
         ],
-        "digest": {
+        "digest": {  # what the actor set from its digest links (addresses, minimum…) stays
+            **stored.digest.model_dump(mode="json"),
+            "unsubscribed_at": None if form.digest_enabled else stored.digest.unsubscribed_at,
             "enabled": form.digest_enabled,
             "frequency": form.digest_frequency,
             "max_items": max_items if max_items.isdigit() else 15,

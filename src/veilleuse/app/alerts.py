@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import message_from_string, policy
+from email import message_from_string
 from email.message import EmailMessage
 
 from veilleuse.app.context import Context
@@ -38,6 +38,7 @@ from veilleuse.app.search_wording import describe_filters
 from veilleuse.core.errors import MailError, RecordsError, ValidationError
 from veilleuse.core.models import Notice
 from veilleuse.digests.alerts import Alert, AlertSection, build_alert_message, render_alert
+from veilleuse.digests.mailer import MESSAGE_POLICY
 from veilleuse.records import saved_searches as saved
 from veilleuse.records.saved_searches import Recipient, SavedSearchRecord
 from veilleuse.search.store import MAX_WINDOW, Sort, SortKey
@@ -99,7 +100,7 @@ def _resend_unsent(ctx: Context, report: AlertsReport) -> set[int]:
         if person is None or not person.active:
             report.skipped_users.append((alert.user_id, "compte désactivé : alerte en attente"))
             continue
-        message = message_from_string(alert.message, policy=policy.default)
+        message = message_from_string(alert.message, policy=MESSAGE_POLICY)
         assert isinstance(message, EmailMessage)
         if _deliver(ctx, alert.alert_id, message, report):
             report.resent.append(alert.alert_id)

@@ -23,15 +23,16 @@ notice pair, so it is sent once; a notice already announced to the actor is not 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_string, policy
+from email import message_from_string
 from email.message import EmailMessage
 from functools import partial
 from typing import TypeVar
 
 from veilleuse.app.context import Context
+from veilleuse.app.digest_links import LinkMaker, digest_links
 from veilleuse.app.reminders import due_reminders
 from veilleuse.app.reminders import entries as reminder_entries
 from veilleuse.app.team_formed import FormedBids, formed_bids
@@ -39,7 +40,7 @@ from veilleuse.config.settings import Settings
 from veilleuse.core.errors import MailError, RecordsError
 from veilleuse.core.models import Actor, GroupedBidSuggestion, Match, Notice, Reason
 from veilleuse.digests.compose import Digest, DigestLine, compose_digest
-from veilleuse.digests.mailer import Mailer, build_message
+from veilleuse.digests.mailer import MESSAGE_POLICY, Mailer, build_message
 from veilleuse.digests.reminders import ReminderLine
 from veilleuse.digests.render import render_digest
 from veilleuse.records import actors as actor_records
@@ -50,6 +51,7 @@ from veilleuse.records.db import Records
 from veilleuse.records.pushes import Push
 
 _Item = TypeVar("_Item", Match, Push)
+CANCELLED = "digest suspendu avant son envoi (désabonnement ou pause)"
 
 
 @dataclass
@@ -60,6 +62,10 @@ class DigestReport:
     no_address: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     too_soon: list[str] = field(default_factory=list)
+    #: actors whose digest is paused (by their preferences or an unsubscribe link)
+    paused: list[str] = field(default_factory=list)
+    #: pending digests of paused actors, cancelled instead of resent
+    cancelled: list[str] = field(default_factory=list)
     items: int = 0
     #: lines that were pushes of the watch officer (counted in `items` too)
     pushed: int = 0
@@ -69,8 +75,16 @@ class DigestReport:
 
 def min_interval(frequency: str) -> timedelta:
     """The least time between two digests of one actor: a weekly digest re-run on Thursday
-    waits for next week (what it would have carried stays unsent, not lost)."""
-    return timedelta(hours=20) if frequency == "daily" else timedelta(days=6)
+    waits for next week (what it would have carried stays unsent, not lost); a digest every
+    two weeks waits 13 days, so the weekly run sends it every other week."""
+    if frequency == "daily":
+        return timedelta(hours=20)
+    return timedelta(days=13) if frequency == "biweekly" else timedelta(days=6)
+
+
+def period_days(frequency: str) -> int:
+    """Days a digest of this frequency covers (« repérées entre le … et le … »)."""
+    return {"daily": 1, "biweekly": 14}.get(frequency, 7)
 
 
 def _deliver(
@@ -87,9 +101,18 @@ def _deliver(
     return True
 
 
-def resend_unsent(records: Records, mailer: Mailer, report: DigestReport) -> None:
+def resend_unsent(
+    records: Records, mailer: Mailer, report: DigestReport, paused: Collection[str] = ()
+) -> None:
+    """Resend every digest left pending, as it was stored; one of an actor whose digest is now
+    paused (it unsubscribed meanwhile) is cancelled instead, never sent."""
     for pending in digest_log.unsent_digests(records):
-        message = message_from_string(pending.message, policy=policy.default)
+        if pending.actor_id in paused:
+            digest_log.mark_digest(records, pending.digest_id, "cancelled", CANCELLED)
+            report.cancelled.append(pending.digest_id)
+            continue
+        message = message_from_string(pending.message, policy=MESSAGE_POLICY)
+        assert isinstance(message, EmailMessage)
         if _deliver(records, mailer, pending.digest_id, message, report):
             report.resent.append(pending.digest_id)
 
@@ -113,13 +136,15 @@ def send_digests(
     skipped and why."""
     now = now or datetime.now(UTC)
     report = DigestReport()
-    resend_unsent(records, mailer, report)
     actors = actor_records.list_actors(records)
+    resend_unsent(records, mailer, report, {a.id for a in actors if not a.digest.enabled})
     names = {a.id: a.name for a in actors}
     by_actor, pushed_by_actor = _by_actor(matches), _by_actor(pushes)
     period_end: date = now.date()
+    links = LinkMaker.from_settings(settings, now)
     for actor in actors:
         if not actor.digest.enabled:
+            report.paused.append(actor.id)
             continue
         last = digest_log.last_digest_at(records, actor.id)
         if last is not None and now - last < min_interval(actor.digest.frequency):
@@ -146,12 +171,11 @@ def send_digests(
         if not digest.lines and not digest.reminders:
             report.empty.append(actor.id)
             continue
-        if not actor.email():
+        if not actor.digest_recipients():
             report.no_address.append(actor.id)
             continue
-        if _log_and_deliver(
-            records, mailer, actor.id, digest, _message(digest, settings), now, report
-        ):
+        message = _message(digest, settings, links)
+        if _log_and_deliver(records, mailer, actor.id, digest, message, now, report):
             report.sent.append(digest.digest_id)
             report.items += len(digest.lines)
             report.pushed += pushed
@@ -176,14 +200,18 @@ def _by_actor(items: Iterable[_Item]) -> dict[str, list[_Item]]:
     return grouped
 
 
-def _message(digest: Digest, settings: Settings) -> EmailMessage:
-    rendered = render_digest(digest, unsubscribe_url=settings.mail.unsubscribe_url)
+def _message(digest: Digest, settings: Settings, maker: LinkMaker) -> EmailMessage:
+    """The digest's e-mail with its signed links (each line's three, the footer's two, and
+    the unsubscribe one in `List-Unsubscribe`). They are part of the message logged as
+    pending, so a resent digest carries the very same links."""
+    links = digest_links(maker, digest)
     return build_message(
         digest,
-        rendered,
+        render_digest(digest, links=links),
         sender=settings.mail.sender,
         reply_to=settings.mail.reply_to,
-        unsubscribe_url=settings.mail.unsubscribe_url,
+        unsubscribe_url=links.unsubscribe,
+        date=maker.now,
     )
 
 
@@ -237,7 +265,7 @@ def _compose(
         notices=notices,
         teams=teams,
         actor_names=names,
-        period_start=period_end - timedelta(days=7),
+        period_start=period_end - timedelta(days=period_days(actor.digest.frequency)),
         period_end=period_end,
         degraded_sources=degraded_sources,
         territory_name=territory_name,

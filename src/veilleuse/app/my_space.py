@@ -12,10 +12,14 @@ from veilleuse.app.actor_matches import ActorMatches, actor_matches
 from veilleuse.app.context import Context
 from veilleuse.core.accounts import User, own_actor
 from veilleuse.core.errors import PermissionDeniedError
-from veilleuse.core.models import DigestPreferences, NoticeKind
+from veilleuse.core.models import NoticeKind
 from veilleuse.records import actors as actor_records
 
-FREQUENCIES = {"weekly": "chaque semaine", "daily": "chaque jour"}
+FREQUENCIES = {
+    "weekly": "chaque semaine",
+    "biweekly": "toutes les deux semaines",
+    "daily": "chaque jour",
+}
 KINDS = {
     NoticeKind.TENDER: "appels d'offres",
     NoticeKind.FUNDING_CALL: "appels à projets et aides",
@@ -70,8 +74,15 @@ def update_preferences(ctx: Context, user: User, form: PreferencesForm) -> Prefe
         form.errors = errors
         return form
     actor = actor_matches(ctx, own_actor_id(user), user, limit=0).actor
-    digest = DigestPreferences(
-        enabled=form.enabled, frequency=form.frequency, max_items=max_items, kinds=kinds
+    stored = actor.digest  # what the digest links set (addresses, minimum…) stays
+    digest = stored.model_copy(
+        update={
+            "enabled": form.enabled,
+            "frequency": form.frequency,
+            "max_items": max_items,
+            "kinds": kinds,
+            "unsubscribed_at": None if form.enabled else stored.unsubscribed_at,
+        }
     )
     actor_records.upsert_actors(ctx.records, [actor.model_copy(update={"digest": digest})])
     return preferences_form(ctx, user)

@@ -97,9 +97,36 @@ class MailSettings(BaseModel):
     sender: str = Field(
         "Veilleuse <veille@veilleuse.invalid>", description="From: header of digests"
     )
-    reply_to: str | None = Field(None, description="Reply-To: header (the watch officer)")
+    reply_to: str | None = Field(
+        None,
+        description=(
+            "Reply-To: header (the watch officer); also the mailto: unsubscribe address of "
+            "digests (List-Unsubscribe)"
+        ),
+    )
     unsubscribe_url: str | None = Field(
-        None, description="Base URL of the unsubscribe page (List-Unsubscribe header)"
+        None,
+        description=(
+            "Deprecated: digests carry their own signed unsubscribe link (`link_secret`); "
+            "only the reminder e-mails still read this template ({actor_id}, {digest_id})"
+        ),
+    )
+    link_secret: SecretStr | None = Field(
+        None,
+        description=(
+            "Key signing the links of digests (ça nous intéresse, préférences, désabonnement…); "
+            "empty = derived from the web session key (`web.secret_key` or <data_dir>/web_secret) "
+            "under a label of its own. Changing it voids every link already sent"
+        ),
+    )
+    link_days: int = Field(
+        60, ge=1, le=3650, description="Days the links of a digest acting on one notice stay valid"
+    )
+    link_account_days: int = Field(
+        365,
+        ge=1,
+        le=3650,
+        description="Days the preferences, unsubscribe and resubscribe links stay valid",
     )
 
 

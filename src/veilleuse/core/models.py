@@ -257,13 +257,29 @@ class Contact(_Model):
     phone: str | None = None
 
 
+#: the digest frequencies (`DigestPreferences.frequency`); a paused digest is `enabled=False`
+DIGEST_FREQUENCIES = ("daily", "weekly", "biweekly")
+
+
 class DigestPreferences(_Model):
+    """How and what an actor receives. Every field has a default, so a profile stored before a
+    field existed still loads."""
+
     enabled: bool = True
+    #: one of `DIGEST_FREQUENCIES`
     frequency: str = "weekly"
     max_items: int = 15
     kinds: list[NoticeKind] = Field(
         default_factory=lambda: [NoticeKind.TENDER, NoticeKind.FUNDING_CALL, NoticeKind.PIN]
     )
+    #: may be introduced to other actors who look for partners (`app.introductions`)
+    introductions: bool = True
+    #: a notice whose estimated amount (in euros) is known and below this is left out
+    min_amount: float | None = Field(default=None, ge=0)
+    #: where the digest goes; empty = the first contact that has an e-mail address
+    addresses: list[str] = Field(default_factory=list)
+    #: when the actor stopped its digest from an unsubscribe link (None once it resubscribes)
+    unsubscribed_at: datetime | None = None
 
 
 class CpvInterest(_Model):
@@ -292,6 +308,13 @@ class Actor(_Model):
 
     def email(self) -> str | None:
         return next((c.email for c in self.contacts if c.email), None)
+
+    def digest_recipients(self) -> list[str]:
+        """Where its digest goes: the addresses of its preferences, else its first e-mail."""
+        if self.digest.addresses:
+            return list(self.digest.addresses)
+        first = self.email()
+        return [first] if first else []
 
 
 # --------------------------------------------------------------------------- matches

@@ -22,7 +22,12 @@ from urllib.parse import quote
 from veilleuse.core.errors import MailError
 from veilleuse.core.geo import department_name
 from veilleuse.core.models import Notice, NoticeKind
-from veilleuse.digests.mailer import ALERT_HEADER, message_id_for
+from veilleuse.digests.mailer import (
+    ALERT_HEADER,
+    MESSAGE_POLICY,
+    message_id_for,
+    unsubscribe_headers,
+)
 from veilleuse.digests.render import (
     KIND_LABELS,
     RenderedDigest,
@@ -141,7 +146,7 @@ def build_alert_message(
 ) -> EmailMessage:
     """A multipart/alternative message to the user, with every section's unsubscribe link in
     `List-Unsubscribe` (one-click when there is a single https link)."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     try:
         message["From"] = sender
         message["To"] = Address(display_name=alert.recipient_name, addr_spec=alert.recipient_email)
@@ -155,11 +160,13 @@ def build_alert_message(
     message[ALERT_HEADER] = alert.alert_id
     message["Auto-Submitted"] = "auto-generated"
     message["Content-Language"] = "fr"
-    links = [s.unsubscribe_url for s in alert.sections]
-    if links:
-        message["List-Unsubscribe"] = ", ".join(f"<{link}>" for link in links)
-        if len(links) == 1 and links[0].startswith("https://"):
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    # the same rules as a digest's (`unsubscribe_headers`): one-click only with a single https link
+    unsubscribe_headers(
+        message,
+        [s.unsubscribe_url for s in alert.sections],
+        reply_to,
+        f"Désabonnement des alertes ({alert.recipient_email})",
+    )
     message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
     return message

@@ -23,6 +23,7 @@ from veilleuse.core.models import (
     GroupedBidSuggestion,
     Lot,
     Match,
+    Money,
     Notice,
     NoticeStatus,
 )
@@ -46,6 +47,11 @@ class DigestLine:
     def deadline(self) -> date | datetime | None:
         """The notice deadline, else the earliest deadline of the matching lots."""
         return effective_deadline(self.notice, self.lots)
+
+    def estimated_value(self) -> Money | None:
+        """The sum of the matching lots' values when each has one (in one currency), else the
+        notice's own estimate."""
+        return line_value(self.notice, self.lots)
 
 
 @dataclass
@@ -127,6 +133,8 @@ def compose_digest(
             match = match.model_copy(update={"lot_ids": ordered})
         if is_past(effective_deadline(notice, lots), now):
             continue
+        if _below_minimum(line_value(notice, lots), actor.digest.min_amount):
+            continue
         team = teams.get(notice.uid)
         if team is not None and actor.id not in team.members:
             team = None
@@ -175,6 +183,27 @@ def _is_eligible(notice: Notice, actor: Actor, already_sent: set[str]) -> bool:
         notice.status == NoticeStatus.OPEN
         and notice.kind in actor.digest.kinds
         and not (_identity(notice) & already_sent)
+    )
+
+
+def line_value(notice: Notice, lots: list[Lot]) -> Money | None:
+    """What a line of `lots` of `notice` is worth: the lots' values summed when every one has
+    a value in one currency, else the notice's estimate (None when unknown)."""
+    values = [lot.estimated_value for lot in lots]
+    if lots and all(values) and len({v.currency for v in values if v}) == 1:
+        total = sum(v.amount for v in values if v)
+        return Money(amount=total, currency=values[0].currency if values[0] else "EUR")
+    return notice.estimated_value
+
+
+def _below_minimum(value: Money | None, minimum: float | None) -> bool:
+    """True when the actor's floor (euros) leaves the line out: an amount in euros below it.
+    An unknown amount, or one in another currency, is kept (funding calls rarely have one)."""
+    return (
+        minimum is not None
+        and value is not None
+        and value.currency == "EUR"
+        and value.amount < minimum
     )
 
 

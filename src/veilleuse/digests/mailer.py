@@ -13,23 +13,50 @@ import re
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email import policy
 from email.errors import HeaderParseError
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.policy import Policy
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote
 
 from veilleuse.config.settings import MailMode, MailSettings, Settings
 from veilleuse.core.errors import MailError
 from veilleuse.digests.compose import Digest
-from veilleuse.digests.render import RenderedDigest, personal_url
+from veilleuse.digests.render import RenderedDigest
 
 DIGEST_HEADER = "X-Veilleuse-Digest"
 ALERT_HEADER = "X-Veilleuse-Alert"  # saved-search alerts (digests/alerts.py)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class _UrlListHeader(UnstructuredHeader):  # combined with BaseHeader by the registry
+    """`List-Unsubscribe`: folded after its commas only and never encoded, so each URL reaches
+    the receiving side as written (RFC 2369: a client reads the URLs between angle brackets;
+    the default policy would turn a URL longer than a line into RFC 2047 encoded words)."""
+
+    def fold(self, *, policy: Policy) -> str:
+        parts = [p.strip() for p in re.split(r"(?<=>)\s*,", str(self)) if p.strip()]
+        name = getattr(self, "name", "List-Unsubscribe")  # set by BaseHeader
+        return f"{name}: " + f",{policy.linesep} ".join(parts) + policy.linesep
+
+
+def _header_registry() -> HeaderRegistry:
+    registry = HeaderRegistry()
+    registry.map_to_type("list-unsubscribe", _UrlListHeader)  # type: ignore[arg-type]
+    return registry
+
+
+#: the policy of every message Veilleuse builds, stores, parses back and sends (digests and
+#: alerts): the default one, with `List-Unsubscribe` written as it is
+MESSAGE_POLICY = policy.default.clone(header_factory=_header_registry())
+#: the same on the wire and in the outbox (CRLF line ends)
+WIRE_POLICY = MESSAGE_POLICY.clone(linesep="\r\n")
 
 
 class Mailer(Protocol):
@@ -41,6 +68,23 @@ def message_id_for(digest_id: str) -> str:
     return f"<{hashlib.sha1(digest_id.encode('utf-8')).hexdigest()}@veilleuse>"
 
 
+def unsubscribe_headers(
+    message: EmailMessage, urls: Sequence[str], reply_to: str | None, subject: str
+) -> None:
+    """`List-Unsubscribe` (RFC 2369): the `urls`, then `mailto:` the reply-to address with
+    `subject` when there is one; `List-Unsubscribe-Post` (RFC 8058 one-click) only when the
+    header holds exactly one URL and it is https, as the RFC requires."""
+    links = [f"<{url}>" for url in urls]
+    address = parseaddr(reply_to or "")[1]
+    if "@" in address and not any(c in address for c in "<>?,\r\n "):
+        links.append(f"<mailto:{address}?subject={quote(subject, safe='')}>")
+    if not links:
+        return
+    message["List-Unsubscribe"] = ", ".join(links)
+    if len(urls) == 1 and urls[0].startswith("https://"):
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+
+
 def build_message(
     digest: Digest,
     rendered: RenderedDigest,
@@ -50,20 +94,22 @@ def build_message(
     unsubscribe_url: str | None,
     date: datetime | None = None,
 ) -> EmailMessage:
-    """A multipart/alternative message (text first, HTML preferred) addressed to the actor.
+    """A multipart/alternative message (text first, HTML preferred) to the actor's digest
+    recipients (`Actor.digest_recipients`: the addresses of its preferences, else its first
+    e-mail), all in `To:` — one message, one Message-ID.
 
-    `unsubscribe_url` may contain `{actor_id}` and `{digest_id}`, filled in URL-quoted, so one
-    setting gives each actor a working one-click List-Unsubscribe link.
+    `unsubscribe_url` is the actor's own signed unsubscribe link: it goes in `List-Unsubscribe`
+    (with `mailto:` the reply-to address) and makes the message one-click (RFC 8058) when https.
     """
-    address = digest.actor.email()
-    if not address:
+    addresses = digest.actor.digest_recipients()
+    if not addresses:
         raise MailError(
             f"digest {digest.digest_id}: actor {digest.actor.id!r} has no e-mail address"
         )
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     try:
         message["From"] = sender
-        message["To"] = Address(display_name=digest.actor.name, addr_spec=address)
+        message["To"] = [Address(display_name=digest.actor.name, addr_spec=a) for a in addresses]
         if reply_to:
             message["Reply-To"] = reply_to
     except (ValueError, IndexError, HeaderParseError) as exc:
@@ -74,9 +120,12 @@ def build_message(
     message[DIGEST_HEADER] = digest.digest_id
     message["Auto-Submitted"] = "auto-generated"  # no vacation replies to a robot
     message["Content-Language"] = "fr"
-    if unsubscribe_url:
-        message["List-Unsubscribe"] = f"<{personal_url(unsubscribe_url, digest)}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    unsubscribe_headers(
+        message,
+        [unsubscribe_url] if unsubscribe_url else [],
+        reply_to,
+        f"Désabonnement de la veille ({digest.actor.id})",
+    )
     # quoted-printable keeps the message 7-bit: safe for any relay and for as_string() storage
     message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
@@ -108,7 +157,7 @@ class OutboxMailer:
 
     def send(self, message: EmailMessage) -> None:
         target = self.path_for(message)
-        data = message.as_bytes(policy=policy.SMTP)
+        data = message.as_bytes(policy=WIRE_POLICY)
         temp: str | None = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)

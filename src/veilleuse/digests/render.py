@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import re
 import textwrap
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from veilleuse.core.deadlines import NBSP, calendar_day, format_date_fr, format_deadline_fr
 from veilleuse.core.geo import department_name
-from veilleuse.core.models import Money, NoticeKind, ReservedKind
+from veilleuse.core.models import NoticeKind, ReservedKind
 from veilleuse.digests.compose import Digest, DigestLine
 from veilleuse.digests.reminders import ReminderLine
 from veilleuse.matching.reasons import reason_text
@@ -61,6 +61,24 @@ class RenderedDigest:
 
 
 @dataclass(frozen=True)
+class LineLinks:
+    """The signed links of one digest line (`core.signed_links`), made by the caller."""
+
+    interested: str
+    not_for_us: str
+    partners: str
+
+
+@dataclass(frozen=True)
+class DigestLinks:
+    """The signed links of one digest: its footer's and each line's (by notice uid)."""
+
+    preferences: str
+    unsubscribe: str
+    lines: Mapping[str, LineLinks] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class LineView:
     """One digest line as French strings, the same for the HTML and the text template."""
 
@@ -86,6 +104,8 @@ class LineView:
     score: int
     #: « un groupement est en cours — contact : … » instead of a suggested team
     bid_note: str | None = None
+    #: « ça nous intéresse », « pas pour nous », « chercher des partenaires » (None: no links)
+    links: LineLinks | None = None
 
 
 # --------------------------------------------------------------------------- French formatting
@@ -144,26 +164,13 @@ def _safe_url(url: str | None) -> str | None:
     return None
 
 
-def personal_url(template: str | None, digest: Digest) -> str | None:
-    """Fill `{actor_id}` and `{digest_id}` (URL-quoted) so one setting serves every actor."""
-    if not template:
-        return None
-    return template.replace("{actor_id}", quote(digest.actor.id, safe="")).replace(
-        "{digest_id}", quote(digest.digest_id, safe="")
-    )
-
-
 def _one_line(text: str) -> str:
     """Collapse white space (line breaks included) but keep the non-breaking spaces we put in."""
     return _SPACES.sub(" ", text).strip()
 
 
 def _value(line: DigestLine) -> str | None:
-    values = [lot.estimated_value for lot in line.lots]
-    money: Money | None = line.notice.estimated_value
-    if line.lots and all(values) and len({v.currency for v in values if v}) == 1:
-        total = sum(v.amount for v in values if v)
-        money = Money(amount=total, currency=values[0].currency if values[0] else "EUR")
+    money = line.estimated_value()
     return format_amount_fr(money.amount, money.currency) if money else None
 
 
@@ -247,7 +254,17 @@ def _team_details(line: DigestLine) -> list[str]:
     return details
 
 
-def line_view(number: int, line: DigestLine, actor_id: str, today: date) -> LineView:
+def _line_links(links: LineLinks | None) -> LineLinks | None:
+    """The line's links when every one is an http(s) URL (else none: never a broken button)."""
+    if links is None:
+        return None
+    urls = (links.interested, links.not_for_us, links.partners)
+    return links if all(_safe_url(u) == u for u in urls) else None
+
+
+def line_view(
+    number: int, line: DigestLine, actor_id: str, today: date, links: LineLinks | None = None
+) -> LineView:
     notice = line.notice
     deadline = line.deadline()
     ranked = sorted(line.match.reasons, key=lambda r: -r.weight)
@@ -273,6 +290,7 @@ def line_view(number: int, line: DigestLine, actor_id: str, today: date) -> Line
         team_details=_team_details(line),
         score=round(line.match.score),
         bid_note=_one_line(line.bid_note) if line.bid_note else None,
+        links=_line_links(links),
     )
 
 
@@ -369,11 +387,12 @@ def subject_for(digest: Digest) -> str:
     return f"Veilleuse — {what} pour {_one_line(digest.actor.name)} (semaine du {week})"
 
 
-def render_digest(
-    digest: Digest, *, preferences_url: str | None = None, unsubscribe_url: str | None = None
-) -> RenderedDigest:
-    """Subject, HTML and text of the digest; the links (see `personal_url`) go in the footer."""
+def render_digest(digest: Digest, *, links: DigestLinks | None = None) -> RenderedDigest:
+    """Subject, HTML and text of the digest. With `links`, each line carries its three links
+    and the footer « mes préférences » and « me désabonner »; without, the footer says to
+    reply to the e-mail."""
     today = digest.reference_day()
+    line_links = links.lines if links else {}
     subject = subject_for(digest)
     context = {
         "subject": subject,
@@ -384,10 +403,11 @@ def render_digest(
         "period_end": format_date_fr(digest.period_end),
         "degraded": join_fr(list(dict.fromkeys(source_label(s) for s in digest.degraded_sources))),
         "lines": [
-            line_view(i, line, digest.actor.id, today) for i, line in enumerate(digest.lines, 1)
+            line_view(i, line, digest.actor.id, today, line_links.get(line.notice.uid))
+            for i, line in enumerate(digest.lines, 1)
         ],
-        "preferences_url": _safe_url(personal_url(preferences_url, digest)),
-        "unsubscribe_url": _safe_url(personal_url(unsubscribe_url, digest)),
+        "preferences_url": _safe_url(links.preferences) if links else None,
+        "unsubscribe_url": _safe_url(links.unsubscribe) if links else None,
         "reminders": [reminder_view(r, today) for r in digest.reminders],
         "reminders_heading": reminders_heading(len(digest.reminders)),
         "modified_text": MODIFIED_TEXT,
