@@ -127,6 +127,17 @@ def rejected_pairs(records: Records) -> set[tuple[str, str]]:
         return {(a, n) for a, n in rows}
 
 
+def is_rejected(records: Records, actor_id: str, notice_uid: str) -> bool:
+    """Whether someone already marked this (actor, notice) pair not relevant: one query."""
+    with records.session() as s:
+        query = select(FeedbackRow.id).where(
+            FeedbackRow.actor_id == actor_id,
+            FeedbackRow.notice_uid == notice_uid,
+            FeedbackRow.relevant.is_(False),
+        )
+        return s.scalars(query.limit(1)).first() is not None
+
+
 def matches_of_notice(records: Records, notice_uid: str) -> list[Match]:
     """The actors matched with one notice, best score first."""
     with records.session() as s:

@@ -191,8 +191,10 @@ async def csrf_protect(request: Request) -> None:
 
 
 #: paths whose only credential is a signed token in the URL, posted by a mail client without a
-#: session (RFC 8058 one-click unsubscribe): no session, so nothing a forged request could ride
-TOKEN_PATHS = ("/alertes/desabonner/",)
+#: session (RFC 8058 one-click unsubscribe): no session, so nothing a forged request could ride.
+#: `/lien/` is the digest's one-click unsubscribe only (`web.routes.links`); the other forms of
+#: the digest links post under `/veille/`, CSRF-checked
+TOKEN_PATHS = ("/alertes/desabonner/", "/lien/")
 
 
 async def csrf_guard(request: Request) -> None:
