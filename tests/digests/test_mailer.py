@@ -20,6 +20,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from veilleuse.config.settings import MailMode, MailSettings, Settings
 from veilleuse.core.errors import MailError
 from veilleuse.core.models import Actor, Buyer, Contact, EssFamily, Match, Notice, NoticeKind
+from veilleuse.digests.alerts import Alert, AlertSection, build_alert_message
 from veilleuse.digests.compose import Digest, compose_digest
 from veilleuse.digests.mailer import (
     MESSAGE_POLICY,
@@ -363,3 +364,34 @@ def test_make_mailer_follows_the_mode(tmp_path: Path) -> None:
     )
     assert isinstance(smtp, SmtpMailer)
     assert smtp.settings.smtp_port == 2525
+
+
+def alert(*links: str) -> EmailMessage:
+    sections = [
+        AlertSection(f"Recherche {i}", [], "https://veille.example/recherche", link, [])
+        for i, link in enumerate(links, 1)
+    ]
+    built = Alert("alerte:7:2026-11-23", "Camille", "camille@reseau.example", "", "Nord", sections)
+    return build_alert_message(
+        built,
+        RenderedDigest("s", "<p>h</p>", "t"),
+        sender="a@b.example",
+        reply_to="Chargée <veille@reseau.example>",
+    )
+
+
+def test_alerts_follow_the_same_unsubscribe_rules(tmp_path: Path) -> None:
+    """Every search's link, then mailto: the reply-to address; one-click only with a single
+    https link; written whole on the wire."""
+    mailto = "<mailto:veille@reseau.example?subject=D%C3%A9sabonnement%20des%20alertes%20%28camille%40reseau.example%29>"
+    one = alert(UNSUBSCRIBE)
+    assert one["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>, {mailto}"
+    assert one["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    two = alert(UNSUBSCRIBE, UNSUBSCRIBE + "2")
+    assert two["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>, <{UNSUBSCRIBE}2>, {mailto}"
+    assert two["List-Unsubscribe-Post"] is None
+    assert alert("http://127.0.0.1:8000/alertes/desabonner/x")["List-Unsubscribe-Post"] is None
+    OutboxMailer(tmp_path).send(one)
+    assert (
+        f"List-Unsubscribe: <{UNSUBSCRIBE}>,\r\n".encode() in next(tmp_path.iterdir()).read_bytes()
+    )
