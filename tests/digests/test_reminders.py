@@ -134,7 +134,7 @@ def test_the_reminder_mail_in_french_escaped_with_the_modified_flag() -> None:
     assert "modifié" in rendered.html and "[modifié]" in rendered.text
     assert "au plus tard le 5 décembre 2026 (4 jours restants)" in rendered.text
     assert "Régie &lt;Nord&gt; a signalé son intérêt pour cet avis" in rendered.html
-    assert "Se désabonner : https://veille.example/d" in rendered.text
+    assert "Me désabonner : https://veille.example/d" in rendered.text
     assert "relisez-le avant de répondre" in rendered.text
 
 

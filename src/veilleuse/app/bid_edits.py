@@ -14,7 +14,9 @@ A bid created from a suggestion (`create_from_suggestion`, one click on the noti
 the suggested team: its lead as mandataire, the others as cotraitants, each with the lots the
 suggestion gave it. It starts at « intérêt » when a member already said it was interested in
 the notice (or one of its duplicates in other sources), else at « repérée »: the team is a
-proposal until its members agree, so it is never created at « équipe formée ».
+proposal until its members agree, so it is never created at « équipe formée ». Its members are
+introduced to each other (`app.introductions`): each is asked by e-mail, as its preferences
+allow, and their contact details are shared only between those who both accept.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Mapping, Sequence
 
 from veilleuse.app.context import Context
 from veilleuse.app.grouped_bids import enum_value, need_edit, scoped, visible_bid
+from veilleuse.app.introductions import introduce_team
 from veilleuse.app.notices import get_notice
 from veilleuse.app.territories import get_territory, territories_of_actors, visible_among
 from veilleuse.core.accounts import User, visible_territories
@@ -148,9 +151,13 @@ def _identity(notice: Notice) -> list[str]:
     return [notice.uid, *notice.also_in]
 
 
-def create_from_suggestion(ctx: Context, user: User, notice_uid: str) -> GroupedBid:
+def create_from_suggestion(
+    ctx: Context, user: User, notice_uid: str, *, requester_id: str | None = None
+) -> GroupedBid:
     """One click: the stored suggestion of the notice becomes a bid (see the module docstring).
 
+    `requester_id`: the actor that asked for partners (it has accepted the introduction by
+    asking); None when the network creates it (every member is asked, the lead included).
     `NotFoundError` when the notice has no suggestion (or one with an actor the user may not
     see); `ValidationError` when a bid was already created from it in the user's territories.
     """
@@ -180,7 +187,9 @@ def create_from_suggestion(ctx: Context, user: User, notice_uid: str) -> Grouped
     ]
     interested = interest_records.interests_of_notices(ctx.records, _identity(notice))
     stage = BidStage.INTEREST if {i.actor_id for i in interested} & set(order) else BidStage.SPOTTED
-    return create_bid(ctx, user, notice.uid, members, stage=stage, from_suggestion=True)
+    bid = create_bid(ctx, user, notice.uid, members, stage=stage, from_suggestion=True)
+    introduce_team(ctx, bid, requester_id if requester_id in order else None)
+    return bid
 
 
 def create_from_interests(

@@ -9,11 +9,11 @@ message as it is (`resend_pending`), never a recomposed one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from email import message_from_string, policy
+from email import message_from_string
 from email.message import EmailMessage
 
 from veilleuse.core.errors import MailError
-from veilleuse.digests.mailer import Mailer
+from veilleuse.digests.mailer import MESSAGE_POLICY, Mailer
 from veilleuse.records import digest_log
 from veilleuse.records.db import Records
 
@@ -41,7 +41,7 @@ def resend_pending(records: Records, mailer: Mailer) -> Outcome:
     """Send again, as stored, every e-mail a previous run logged and did not confirm."""
     outcome = Outcome()
     for pending in digest_log.unsent_digests(records):
-        message = message_from_string(pending.message, policy=policy.default)
+        message = message_from_string(pending.message, policy=MESSAGE_POLICY)
         assert isinstance(message, EmailMessage)
         why = deliver(records, mailer, pending.digest_id, message)
         if why is None:

@@ -15,6 +15,8 @@
   members and the watch officer. Otherwise a bid is created from the stored suggestion when the
   actor is in it, else at « intérêt » with the actor and the other actors of its territory that
   said they were interested (`create_from_interests`). Clicking also records the interest.
+  The partners of a bid so opened are asked whether they agree to be put in touch
+  (`app.introductions`: the actor asked, so it has accepted).
 - « me désabonner » pauses the digest (the profile, history and grouped bids stay);
   « me réabonner » restarts it.
 
@@ -38,6 +40,7 @@ from veilleuse.app.context import Context
 from veilleuse.app.digest_links import LinkTarget, open_link, page_links
 from veilleuse.app.feedback import add_feedback
 from veilleuse.app.grouped_bids import list_bids
+from veilleuse.app.introductions import introduce_team
 from veilleuse.app.notices import is_closed
 from veilleuse.app.territories import territories_of_actors
 from veilleuse.core.accounts import Role, User
@@ -300,7 +303,7 @@ def _open_bid(ctx: Context, user: User, notice: Notice, actor: Actor) -> Grouped
     suggestion = match_records.suggestion_of_notice(ctx.records, notice.uid)
     if suggestion is not None and actor.id in suggestion.members:
         try:
-            return create_from_suggestion(ctx, user, notice.uid)
+            return create_from_suggestion(ctx, user, notice.uid, requester_id=actor.id)
         except (NotFoundError, ValidationError):
             pass  # a member of another territory, or a bid already made from it: by interests
     territory = user.territory_id
@@ -309,11 +312,13 @@ def _open_bid(ctx: Context, user: User, notice: Notice, actor: Actor) -> Grouped
     others = [i.actor_id for i in interests if assigned.get(i.actor_id) == territory]
     ids = list(dict.fromkeys([actor.id, *others]))
     try:
-        return create_from_interests(ctx, user, notice.uid, ids)
+        bid = create_from_interests(ctx, user, notice.uid, ids)
     except NotFoundError:  # an interested actor no longer stored: the actor alone
         return create_bid(
             ctx, user, notice.uid, [BidMember(actor_id=actor.id)], stage=BidStage.INTEREST
         )
+    introduce_team(ctx, bid, actor.id)  # the interested partners, asked for their consent
+    return bid
 
 
 # --------------------------------------------------------------------------- subscription

@@ -21,14 +21,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from urllib.parse import quote
 
 from veilleuse.app.context import Context
 from veilleuse.app.delivery import deliver, resend_pending
+from veilleuse.app.digest_links import LinkMaker
 from veilleuse.app.team_formed import FormedBids, formed_bids
 from veilleuse.core.deadlines import calendar_day, deadline_instant, effective_deadline
 from veilleuse.core.errors import RecordsError
 from veilleuse.core.models import Actor, Lot, Notice
+from veilleuse.core.signed_links import LinkAction
 from veilleuse.digests.compose import Digest
 from veilleuse.digests.mailer import build_message
 from veilleuse.digests.reminder_mail import render_reminder_mail
@@ -65,16 +66,12 @@ class RemindersReport:
 
 def unsubscribed(actor: Actor) -> bool:
     """The actor stopped its e-mails from an unsubscribe link (a paused digest is not that)."""
-    return getattr(actor.digest, "unsubscribed_at", None) is not None
+    return actor.digest.unsubscribed_at is not None
 
 
 def recipients(actor: Actor) -> list[str]:
     """Where the actor's e-mails go (its preferences' addresses when it has them)."""
-    chosen = getattr(actor, "digest_recipients", None)
-    if callable(chosen):
-        return list(chosen())
-    first = actor.email()
-    return [first] if first else []
+    return actor.digest_recipients()
 
 
 def due_reminders(
@@ -144,15 +141,6 @@ def entries(lines: Sequence[ReminderLine]) -> list[ReminderEntry]:
     ]
 
 
-def fill_link(template: str | None, actor_id: str, mail_id: str) -> str | None:
-    """A footer link of the settings with `{actor_id}` and `{digest_id}` filled (URL-quoted)."""
-    if not template:
-        return None
-    return template.replace("{actor_id}", quote(actor_id, safe="")).replace(
-        "{digest_id}", quote(mail_id, safe="")
-    )
-
-
 def reminder_mail(
     ctx: Context, actor: Actor, lines: list[ReminderLine], mail_id: str, now: datetime
 ) -> Digest:
@@ -180,6 +168,7 @@ def send_reminders(ctx: Context, now: datetime | None = None) -> RemindersReport
     report.resent, report.failed = earlier.sent, list(earlier.failed)
     actors = actor_records.list_actors(records)
     due = due_reminders(ctx, now, actors)
+    links = LinkMaker.from_settings(ctx.settings, now) if due else None
     for actor in actors:
         lines = due.get(actor.id)
         if not lines:
@@ -200,14 +189,16 @@ def send_reminders(ctx: Context, now: datetime | None = None) -> RemindersReport
         if not recipients(actor):
             report.no_address.append(actor.id)
             continue
+        assert links is not None
         mail_id = reminder_records.free_mail_id(
             records, f"rappel:{actor.id}:{calendar_day(now).isoformat()}"
         )
         digest = reminder_mail(ctx, actor, alone, mail_id, now)
-        unsubscribe = fill_link(getattr(mail, "unsubscribe_url", None), actor.id, mail_id)
+        preferences = links.url(actor.id, LinkAction.PREFERENCES)
+        unsubscribe = links.url(actor.id, LinkAction.UNSUBSCRIBE)
         message = build_message(
             digest,
-            render_reminder_mail(digest, unsubscribe_url=unsubscribe),
+            render_reminder_mail(digest, preferences_url=preferences, unsubscribe_url=unsubscribe),
             sender=mail.sender,
             reply_to=mail.reply_to,
             unsubscribe_url=unsubscribe,

@@ -42,7 +42,8 @@ _HEADER = struct.Struct(">BBIB")
 
 
 class LinkAction(StrEnum):
-    """What a link does. The first three act on one notice; the others on the actor's digest."""
+    """What a link does. The first three act on one notice, the next three on the actor's
+    digest; the last one answers an introduction for one notice."""
 
     INTERESTED = "interested"
     NOT_FOR_US = "not_for_us"
@@ -50,6 +51,9 @@ class LinkAction(StrEnum):
     PREFERENCES = "preferences"
     UNSUBSCRIBE = "unsubscribe"
     RESUBSCRIBE = "resubscribe"
+    #: answer an introduction to partners for a notice (`app.introductions`; its tokens are
+    #: signed under a key of their own, so they open the introduction page only)
+    INTRODUCTION = "introduction"
 
     @property
     def label(self) -> str:
@@ -69,8 +73,11 @@ ACTION_LABELS = {
     LinkAction.PREFERENCES: "mes préférences",
     LinkAction.UNSUBSCRIBE: "me désabonner",
     LinkAction.RESUBSCRIBE: "me réabonner",
+    LinkAction.INTRODUCTION: "répondre à la mise en relation",
 }
-NOTICE_ACTIONS = frozenset({LinkAction.INTERESTED, LinkAction.NOT_FOR_US, LinkAction.PARTNERS})
+NOTICE_ACTIONS = frozenset(
+    {LinkAction.INTERESTED, LinkAction.NOT_FOR_US, LinkAction.PARTNERS, LinkAction.INTRODUCTION}
+)
 #: one byte per action in the token; never renumber (links already sent would change meaning)
 _CODES = {
     LinkAction.INTERESTED: 1,
@@ -79,6 +86,7 @@ _CODES = {
     LinkAction.PREFERENCES: 4,
     LinkAction.UNSUBSCRIBE: 5,
     LinkAction.RESUBSCRIBE: 6,
+    LinkAction.INTRODUCTION: 7,
 }
 _ACTIONS = {code: action for action, code in _CODES.items()}
 
