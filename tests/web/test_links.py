@@ -23,7 +23,7 @@ from veilleuse.app.digest_links import LinkMaker, link_key
 from veilleuse.config.settings import Settings
 from veilleuse.core.bids import BidFilters, BidStage
 from veilleuse.core.models import Notice, NoticeKind, NoticeStatus
-from veilleuse.core.signed_links import LinkAction, read_link
+from veilleuse.core.signed_links import LinkAction, read_link, sign_link
 from veilleuse.records import actors as actor_records
 from veilleuse.records import grouped_bids as bid_records
 from veilleuse.records import interests as interest_records
@@ -438,3 +438,20 @@ def test_one_click_refuses_other_links_and_bodies(
     assert client.post(link, data={"List-Unsubscribe": "Yes"}).status_code == 400
     assert client.post(tampered(link), data={"List-Unsubscribe": "One-Click"}).status_code == 400
     assert actor_records.get_actor(ctx.records, ESAT).digest.enabled  # type: ignore[union-attr]
+
+
+def test_a_link_whose_page_is_elsewhere_is_refused_here(
+    world: tuple[Context, Settings], client_for: Clients
+) -> None:
+    ctx, settings = world
+    token = sign_link(
+        link_key(settings),
+        ESAT,
+        LinkAction.INTRODUCTION,
+        UID,
+        expires=Context.now() + timedelta(days=1),
+    )
+    page = client_for(None).get(f"/lien/{token}")
+    assert page.status_code == 400
+    assert "Ce lien sert à « répondre à la mise en relation »" in page.text
+    assert interests(ctx, ESAT) == []

@@ -104,13 +104,6 @@ class MailSettings(BaseModel):
             "digests (List-Unsubscribe)"
         ),
     )
-    unsubscribe_url: str | None = Field(
-        None,
-        description=(
-            "Deprecated: digests carry their own signed unsubscribe link (`link_secret`); "
-            "only the reminder e-mails still read this template ({actor_id}, {digest_id})"
-        ),
-    )
     link_secret: SecretStr | None = Field(
         None,
         description=(

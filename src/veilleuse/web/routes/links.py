@@ -93,7 +93,10 @@ def follow(request: Request, ctx: Ctx, token: str) -> Response:
         LinkAction.UNSUBSCRIBE: _unsubscribe,
         LinkAction.RESUBSCRIBE: _resubscribe,
     }
-    return shows[target.action](request, ctx, token)
+    show = shows.get(target.action)
+    if show is None:  # an action whose page lives elsewhere (e.g. an introduction)
+        return refused(request, 400, str(WrongActionLinkError(target.action)))
+    return show(request, ctx, token)
 
 
 def _interested(request: Request, ctx: Ctx, token: str) -> Response:
