@@ -75,7 +75,8 @@ def print_weekly(report: WeeklyReport, settings: Settings) -> None:
         f"[bold]5. digest[/bold] ({t['digest']:.1f} s, mail: {settings.mail.mode.value}): "
         f"{len(d.sent)} digests sent with {d.items} items, {len(d.resent)} resent, "
         f"{len(d.empty)} actors with nothing new, "
-        f"{len(d.too_soon)} already served this period, {len(d.failed)} failed"
+        f"{len(d.too_soon)} already served this period, {len(d.paused)} paused, "
+        f"{len(d.failed)} failed"
     )
     if settings.mail.mode.value == "outbox":
         out.print(f"   outbox: {settings.outbox_dir().resolve()}")
@@ -83,6 +84,8 @@ def print_weekly(report: WeeklyReport, settings: Settings) -> None:
         out.print(f"   [yellow]no e-mail address[/yellow] for actor {actor_id}")
     for digest_id, why in d.failed:
         out.print(f"   [red]not sent[/red] {digest_id}: {why}")
+    for digest_id in d.cancelled:
+        out.print(f"   [yellow]cancelled[/yellow] {digest_id}: its actor paused its digest")
     out.print(f"total {t['total']:.1f} s")
 
 
