@@ -67,6 +67,8 @@ class Digest:
     #: deadline reminders of notices the actor said interested it (`digests.reminders`); they
     #: are not opportunities: `lines` and `covered_uids` leave them out
     reminders: list[ReminderLine] = field(default_factory=list)
+    #: the network's editorial: set, this is the network's curated digest (`digests.curated`)
+    editorial: str | None = None
 
     def notice_uids(self) -> list[str]:
         """The uids of the notices shown, in digest order."""

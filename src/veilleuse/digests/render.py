@@ -22,6 +22,12 @@ from veilleuse.core.deadlines import NBSP, calendar_day, format_date_fr, format_
 from veilleuse.core.geo import department_name
 from veilleuse.core.models import NoticeKind, ReservedKind
 from veilleuse.digests.compose import Digest, DigestLine
+from veilleuse.digests.curated import (
+    curated_intro,
+    curated_subject,
+    curated_why,
+    editorial_paragraphs,
+)
 from veilleuse.digests.reminders import ReminderLine
 from veilleuse.matching.reasons import reason_text
 
@@ -374,6 +380,9 @@ def environment(html: bool) -> Environment:
 
 def subject_for(digest: Digest) -> str:
     count = len(digest.lines)
+    if digest.editorial is not None:
+        actor, territory = _one_line(digest.actor.name), _one_line(digest.territory_name)
+        return curated_subject(actor, territory, count)
     reminded = len(digest.reminders)
     if count == 0 and reminded:
         what = "rappel de date limite" if reminded == 1 else f"{reminded} rappels de dates limites"
@@ -409,6 +418,13 @@ def render_digest(digest: Digest, *, links: DigestLinks | None = None) -> Render
         "preferences_url": _safe_url(links.preferences) if links else None,
         "unsubscribe_url": _safe_url(links.unsubscribe) if links else None,
         "reminders": [reminder_view(r, today) for r in digest.reminders],
+        "editorial": editorial_paragraphs(digest.editorial),
+        "intro_override": curated_intro(_one_line(digest.actor.name), len(digest.lines))
+        if digest.editorial is not None
+        else None,
+        "why_override": curated_why(_one_line(digest.actor.name), _one_line(digest.territory_name))
+        if digest.editorial is not None
+        else None,
         "reminders_heading": reminders_heading(len(digest.reminders)),
         "modified_text": MODIFIED_TEXT,
     }
