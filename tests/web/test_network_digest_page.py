@@ -85,3 +85,33 @@ def test_a_bad_form_is_shown_again_with_its_error(client_for: Clients) -> None:
         data={"territoire": "valenciennes", "editorial": "x", "csrf_token": token},
     )
     assert response.status_code == 400 and "choisissez au moins un avis" in response.text
+
+
+def test_refused_addresses_are_shown_to_the_officer_and_restored(
+    client_for: Clients, web_app: tuple[FastAPI, Settings]
+) -> None:
+    from veilleuse.records import actors as actor_records
+    from veilleuse.records import delivery as delivery_records
+
+    app, _ = web_app
+    ctx: Context = app.state.ctx
+    ids = sorted(territory_records.actor_ids_in(ctx.records, ["valenciennes"]))
+    found = next(a for a in actor_records.get_actors(ctx.records, ids) if a.email())
+    address = (found.email() or "").lower()
+    delivery_records.mark_undeliverable(
+        ctx.records, {address: (550, "5.1.1 <x>: User unknown")}, None, datetime.now(UTC)
+    )
+    officer = client_for("officer")
+    assert "1 adresse refusée" in officer.get("/diffusion").text
+    page = officer.get("/diffusion/adresses")
+    assert page.status_code == 200 and address in page.text and found.name in page.text
+    assert "5.1.1 &lt;x&gt;: User unknown" in page.text
+    assert address not in client_for("officer_mel").get("/diffusion/adresses").text
+    assert client_for("staff").get("/diffusion/adresses").status_code == 403
+    token = csrf_token(officer, "/diffusion/adresses")
+    done = officer.post(
+        "/diffusion/adresses/retablir", data={"adresse": address, "csrf_token": token}
+    )
+    assert done.status_code == 303
+    assert delivery_records.blocked_addresses(ctx.records) == set()
+    assert "Aucune adresse refusée" in officer.get("/diffusion/adresses").text

@@ -11,6 +11,10 @@ A notice whose grouped bid already formed its team in the actor's territory is n
 offered to it (`app.team_formed`, setting `digest.stop_when_team_formed`); where it still shows
 (a push, a reminder) « un groupement est en cours — contact : … » replaces the suggested team.
 
+Delivery goes through `app.delivery.deliver` (rate limit, retries of a temporary refusal, a
+permanent one marks the address undeliverable); an actor whose every address is undeliverable is
+skipped (`report.undeliverable`) until an officer clears it, so nothing is spent on it.
+
 Deadline reminders due for an actor (`app.reminders.due_reminders`) ride in its digest, logged
 in the digest's transaction (the reminder log's key forbids a second one); a digest with only
 reminders is still sent.
@@ -32,18 +36,20 @@ from functools import partial
 from typing import TypeVar
 
 from veilleuse.app.context import Context
+from veilleuse.app.delivery import deliver, deliverable
 from veilleuse.app.digest_links import LinkMaker, digest_links
 from veilleuse.app.reminders import due_reminders
 from veilleuse.app.reminders import entries as reminder_entries
 from veilleuse.app.team_formed import FormedBids, formed_bids
 from veilleuse.config.settings import Settings
-from veilleuse.core.errors import MailError, RecordsError
+from veilleuse.core.errors import RecordsError
 from veilleuse.core.models import Actor, GroupedBidSuggestion, Match, Notice, Reason
 from veilleuse.digests.compose import Digest, DigestLine, compose_digest
 from veilleuse.digests.mailer import MESSAGE_POLICY, Mailer, build_message
 from veilleuse.digests.reminders import ReminderLine
 from veilleuse.digests.render import render_digest
 from veilleuse.records import actors as actor_records
+from veilleuse.records import delivery as delivery_records
 from veilleuse.records import digest_log
 from veilleuse.records import matches as match_records
 from veilleuse.records import pushes as push_records
@@ -60,6 +66,8 @@ class DigestReport:
     resent: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     no_address: list[str] = field(default_factory=list)
+    #: actors whose every address a mail server refused for good (until an officer clears it)
+    undeliverable: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     too_soon: list[str] = field(default_factory=list)
     #: actors whose digest is paused (by their preferences or an unsubscribe link)
@@ -90,14 +98,12 @@ def period_days(frequency: str) -> int:
 def _deliver(
     records: Records, mailer: Mailer, digest_id: str, message: EmailMessage, report: DigestReport
 ) -> bool:
-    """Send a logged digest and record the outcome; a failure leaves it for the next run."""
-    try:
-        mailer.send(message)
-    except MailError as exc:
-        digest_log.mark_digest(records, digest_id, "failed", str(exc))
-        report.failed.append((digest_id, str(exc)))
+    """Send a logged digest and record the outcome (`app.delivery.deliver`); a failure leaves
+    it for the next run, a permanent refusal marks the address undeliverable."""
+    why = deliver(records, mailer, digest_id, message)
+    if why is not None:
+        report.failed.append((digest_id, why))
         return False
-    digest_log.mark_digest(records, digest_id, "sent")
     return True
 
 
@@ -142,6 +148,7 @@ def send_digests(
     by_actor, pushed_by_actor = _by_actor(matches), _by_actor(pushes)
     period_end: date = now.date()
     links = LinkMaker.from_settings(settings, now)
+    blocked = delivery_records.blocked_addresses(records)
     for actor in actors:
         if not actor.digest.enabled:
             report.paused.append(actor.id)
@@ -174,6 +181,11 @@ def send_digests(
         if not actor.digest_recipients():
             report.no_address.append(actor.id)
             continue
+        reachable = deliverable(actor, blocked)
+        if reachable is None:
+            report.undeliverable.append(actor.id)
+            continue
+        digest.actor = reachable  # its undeliverable addresses left out
         message = _message(digest, settings, links)
         if _log_and_deliver(records, mailer, actor.id, digest, message, now, report):
             report.sent.append(digest.digest_id)

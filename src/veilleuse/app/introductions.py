@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from veilleuse.app.context import Context
-from veilleuse.app.delivery import deliver
+from veilleuse.app.delivery import deliver, deliverable
 from veilleuse.app.reminders import recipients, unsubscribed
 from veilleuse.app.web_server import session_secret
 from veilleuse.config.settings import Settings
@@ -36,6 +36,7 @@ from veilleuse.core.signed_links import LinkAction, derive_link_key, sign_link, 
 from veilleuse.digests.introductions import IntroductionMail, render_introduction
 from veilleuse.digests.mailer import build_message
 from veilleuse.records import actors as actor_records
+from veilleuse.records import delivery as delivery_records
 from veilleuse.records import introductions as intro_records
 from veilleuse.records.introductions import Introduction
 
@@ -110,6 +111,7 @@ def request_introductions(
     if notice is None:
         raise NotFoundError(f"avis inconnu : {notice_uid!r}")
     wanted = list(dict.fromkeys([requester_id, *members]))
+    blocked = delivery_records.blocked_addresses(ctx.records)
     actors = {a.id: a for a in actor_records.get_actors(ctx.records, wanted)}
     answers: list[tuple[str, str]] = []
     for actor_id in wanted:
@@ -118,7 +120,12 @@ def request_introductions(
             continue
         if actor_id == requester_id and requester_accepted:
             answers.append((actor_id, "accepted"))
-        elif not actor.digest.introductions or unsubscribed(actor) or not recipients(actor):
+        elif (
+            not actor.digest.introductions
+            or unsubscribed(actor)
+            or not recipients(actor)
+            or deliverable(actor, blocked) is None
+        ):
             answers.append((actor_id, "not_asked"))
         else:
             answers.append((actor_id, "pending"))
@@ -133,7 +140,8 @@ def request_introductions(
     # every row still waiting for its e-mail — this request's new ones, and any an earlier run
     # recorded but did not e-mail (it crashed between the two): none is lost, none sent twice
     for row in intro_records.of_requests(ctx.records, {(notice.uid, requester_id)}):
-        actor = actors.get(row.actor_id)
+        known = actors.get(row.actor_id)
+        actor = deliverable(known, blocked) if known is not None else None
         if row.answer != "pending" or row.digest_id is not None or actor is None:
             continue
         report.asked.append(row.actor_id)
@@ -358,6 +366,7 @@ def _exchange_contacts(
         f"relation-{m.id}-{o.id}" for m, o in pairs
     }
     done = intro_records.logged_mail_ids(ctx.records, wanted)
+    blocked = delivery_records.blocked_addresses(ctx.records)
     for mine_row, other_row in pairs:
         other = others.get(other_row.actor_id)
         if other is None:
@@ -366,9 +375,10 @@ def _exchange_contacts(
             (actor, other, f"relation-{other_row.id}-{mine_row.id}"),
             (other, actor, f"relation-{mine_row.id}-{other_row.id}"),
         ):
-            if mail_id in done or not recipients(to):
+            reachable = deliverable(to, blocked) if recipients(to) else None
+            if mail_id in done or reachable is None:
                 continue
             done.add(mail_id)
-            mail = _mail(ctx, to, notice, mail_id, now)
+            mail = _mail(ctx, reachable, notice, mail_id, now)
             mail.proposal, mail.partner, mail.contact = False, about.name, contact_of(about)
             _send(ctx, mail, None, now, report)

@@ -18,13 +18,13 @@ get no copy. Needs `notice.push` and a territory the user sees.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from veilleuse.app.context import Context
-from veilleuse.app.delivery import deliver, resend_pending
+from veilleuse.app.delivery import deliver, deliverable, resend_pending
 from veilleuse.app.digest_links import LinkMaker, digest_links
 from veilleuse.app.notices import is_closed
 from veilleuse.app.reminders import recipients
@@ -45,6 +45,7 @@ from veilleuse.digests.mailer import build_message
 from veilleuse.digests.render import RenderedDigest, render_digest
 from veilleuse.records import actors as actor_records
 from veilleuse.records import curated as curated_records
+from veilleuse.records import delivery as delivery_records
 from veilleuse.records import digest_log
 from veilleuse.records import territories as territory_records
 from veilleuse.records.curated import CopyCounts, CuratedDigest
@@ -100,6 +101,7 @@ class CuratedReport:
     nothing_new: list[str] = field(default_factory=list)
     paused: list[str] = field(default_factory=list)
     no_address: list[str] = field(default_factory=list)
+    undeliverable: list[str] = field(default_factory=list)
     items: int = 0
 
 
@@ -107,6 +109,7 @@ SKIPPED_LABELS = {
     "paused": "digest en pause ou désabonnée",
     "no_address": "pas d'adresse e-mail",
     "nothing_new": "a déjà reçu tous ces avis",
+    "undeliverable": "adresse refusée par le serveur de courrier",
 }
 
 
@@ -215,13 +218,18 @@ def _copy(
     )
 
 
-def _skip(actor: Actor, copy: Digest) -> str | None:
+def _skip(actor: Actor, copy: Digest, blocked: Collection[str]) -> str | None:
+    """Why the actor gets no copy (None: it gets one, to its deliverable addresses)."""
     if not actor.digest.enabled:
         return "paused"
     if not recipients(actor):
         return "no_address"
+    reachable = deliverable(actor, blocked)
+    if reachable is None:
+        return "undeliverable"
     if not copy.lines:
         return "nothing_new"
+    copy.actor = reachable
     return None
 
 
@@ -248,6 +256,7 @@ def preview_network_digest(
     sent = curated_records.announced(ctx.records, [a.id for a in actors])
     formed = formed_bids(ctx, [a.id for a in actors])
     links = LinkMaker.from_settings(ctx.settings, now)
+    blocked = delivery_records.blocked_addresses(ctx.records)
     out: list[Recipient] = []
     sample: RenderedDigest | None = None
     sample_actor = None
@@ -255,7 +264,7 @@ def preview_network_digest(
         copy = _copy(
             actor, notices, sent.get(actor.id, set()), "apercu", cleaned.editorial, name, now
         )
-        skipped = _skip(actor, copy)
+        skipped = _skip(actor, copy, blocked)
         out.append(Recipient(actor, [line.notice.uid for line in copy.lines], skipped))
         if skipped is None and sample is None:
             _note(copy, formed)
@@ -316,6 +325,7 @@ def deliver_copies(ctx: Context, curated: CuratedDigest, now: datetime) -> Curat
     sent = curated_records.announced(records, [a.id for a in todo])
     formed = formed_bids(ctx, [a.id for a in todo])
     links = LinkMaker.from_settings(ctx.settings, now)
+    blocked = delivery_records.blocked_addresses(records)
     for actor in todo:
         copy = _copy(
             actor,
@@ -326,7 +336,7 @@ def deliver_copies(ctx: Context, curated: CuratedDigest, now: datetime) -> Curat
             name,
             now,
         )
-        skipped = _skip(actor, copy)
+        skipped = _skip(actor, copy, blocked)
         if skipped is not None:
             getattr(report, skipped).append(actor.id)
             continue

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from veilleuse.app.context import Context
-from veilleuse.app.delivery import deliver, resend_pending
+from veilleuse.app.delivery import deliver, deliverable, resend_pending
 from veilleuse.app.digest_links import LinkMaker
 from veilleuse.app.team_formed import FormedBids, formed_bids
 from veilleuse.core.deadlines import calendar_day, deadline_instant, effective_deadline
@@ -42,6 +42,7 @@ from veilleuse.digests.reminders import (
     still_open,
 )
 from veilleuse.records import actors as actor_records
+from veilleuse.records import delivery as delivery_records
 from veilleuse.records import digest_log
 from veilleuse.records import interests as interest_records
 from veilleuse.records import matches as match_records
@@ -61,6 +62,8 @@ class RemindersReport:
     deferred: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (e-mail id, why)
     no_address: list[str] = field(default_factory=list)  # actor ids
+    #: actors whose every address a mail server refused for good
+    undeliverable: list[str] = field(default_factory=list)
     unsubscribed: list[str] = field(default_factory=list)  # actor ids
 
 
@@ -169,6 +172,7 @@ def send_reminders(ctx: Context, now: datetime | None = None) -> RemindersReport
     actors = actor_records.list_actors(records)
     due = due_reminders(ctx, now, actors)
     links = LinkMaker.from_settings(ctx.settings, now) if due else None
+    blocked = delivery_records.blocked_addresses(records) if due else set()
     for actor in actors:
         lines = due.get(actor.id)
         if not lines:
@@ -189,11 +193,15 @@ def send_reminders(ctx: Context, now: datetime | None = None) -> RemindersReport
         if not recipients(actor):
             report.no_address.append(actor.id)
             continue
+        reachable = deliverable(actor, blocked)
+        if reachable is None:
+            report.undeliverable.append(actor.id)
+            continue
         assert links is not None
         mail_id = reminder_records.free_mail_id(
             records, f"rappel:{actor.id}:{calendar_day(now).isoformat()}"
         )
-        digest = reminder_mail(ctx, actor, alone, mail_id, now)
+        digest = reminder_mail(ctx, reachable, alone, mail_id, now)
         preferences = links.url(actor.id, LinkAction.PREFERENCES)
         unsubscribe = links.url(actor.id, LinkAction.UNSUBSCRIBE)
         message = build_message(

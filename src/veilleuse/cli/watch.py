@@ -33,6 +33,9 @@ def run_weekly(**params: Any) -> WeeklyReport:
     report = weekly_watch(**params)
     report.timings["total"] = time.perf_counter() - started
     print_weekly(report, settings)
+    digests = report.digests
+    if digests.failed and not digests.sent and not digests.resent:
+        raise typer.Exit(1)  # every digest failed: a scheduler must see it
     return report
 
 
@@ -82,6 +85,10 @@ def print_weekly(report: WeeklyReport, settings: Settings) -> None:
         out.print(f"   outbox: {settings.outbox_dir().resolve()}")
     for actor_id in d.no_address:
         out.print(f"   [yellow]no e-mail address[/yellow] for actor {actor_id}")
+    for actor_id in d.undeliverable:
+        out.print(
+            f"   [yellow]undeliverable address[/yellow] for actor {actor_id} (/diffusion/adresses)"
+        )
     for digest_id, why in d.failed:
         out.print(f"   [red]not sent[/red] {digest_id}: {why}")
     for digest_id in d.cancelled:

@@ -121,6 +121,29 @@ class MailSettings(BaseModel):
         le=3650,
         description="Days the preferences, unsubscribe and resubscribe links stay valid",
     )
+    rate_per_minute: int = Field(
+        0,
+        ge=0,
+        description=(
+            "Most messages a minute to the SMTP server (0 = no limit); many relays want 60 to "
+            "300. Spaced evenly over every mailing of the process"
+        ),
+    )
+    retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description=(
+            "Retries of a message the SMTP server refused for now (4xx), within the run; a 5xx "
+            "marks the address undeliverable until an officer clears it (/diffusion/adresses)"
+        ),
+    )
+    retry_backoff_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=300,
+        description="Pause before the first retry of a 4xx, doubled at each retry",
+    )
 
 
 class DigestSettings(BaseModel):

@@ -197,8 +197,10 @@ class SmtpMailer:
                 refused = smtp.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
             raise MailError(f"SMTP {where}: could not send to {recipients}: {exc}") from exc
-        if refused:
-            raise MailError(f"SMTP {where}: recipients refused: {refused}")
+        if refused:  # some recipients refused, the others accepted: the codes ride along
+            raise MailError(f"SMTP {where}: recipients refused: {refused}") from (
+                smtplib.SMTPRecipientsRefused(refused)
+            )
 
 
 def make_mailer(settings: Settings) -> Mailer:

@@ -2,6 +2,8 @@
 territory's actors, or any by identifier), writes a short editorial, chooses the audience (a
 territory, optionally ESS families and CPV divisions), previews who gets what, then sends
 (`app.network_digest`). `/diffusion/{id}` shows a sending and resumes it when it was cut short.
+`/diffusion/adresses` lists the addresses a mail server refused for good (skipped by every
+mailing) and lets the officer restore one (`app.delivery`).
 
 Permission `notice.push`; every form carries the CSRF token; the preview changes nothing.
 """
@@ -13,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from veilleuse.app.delivery import clear_undeliverable, undeliverable_for
 from veilleuse.app.network_digest import (
     MAX_NOTICES,
     SKIPPED_LABELS,
@@ -92,6 +95,7 @@ def _form_page(
         error=error,
         families=FAMILY_LABELS,
         history=list_network_digests(ctx, user),
+        refused=len(undeliverable_for(ctx, user)),
         max_notices=MAX_NOTICES,
         max_editorial=MAX_EDITORIAL,
     )
@@ -188,3 +192,26 @@ def resume(request: Request, ctx: Ctx, user: Officer, curated_id: int) -> Respon
     report = resume_network_digest(ctx, user, curated_id)
     _flash_report(request, [*report.sent, *report.resent], report.failed)
     return RedirectResponse(f"/diffusion/{curated_id}", status_code=303)
+
+
+# --------------------------------------------------------------------------- refused addresses
+
+
+@router.get("/diffusion/adresses")
+def addresses_page(request: Request, ctx: Ctx, user: Officer) -> Response:
+    return render(request, "network_digest/addresses.html", lines=undeliverable_for(ctx, user))
+
+
+@router.post("/diffusion/adresses/retablir")
+def clear(
+    request: Request, ctx: Ctx, user: Officer, adresse: Annotated[str, Form()] = ""
+) -> Response:
+    count = clear_undeliverable(ctx, user, adresse)
+    flash(
+        request,
+        f"{adresse} est rétablie : elle recevra de nouveau les envois"
+        + (f", et {count} courriel{'s' if count > 1 else ''} refusé{'s' if count > 1 else ''} "
+           "y seront renvoyés à la prochaine tournée." if count else "."),
+        "success",
+    )  # fmt: skip
+    return RedirectResponse("/diffusion/adresses", status_code=303)
