@@ -244,3 +244,25 @@ def test_a_reminder_over_a_real_smtp_server(tmp_path: Path) -> None:
     text, html = received.iter_parts()
     assert "au plus tard le 3 décembre 2026 (2 jours restants)" in text.get_content()
     assert "<!DOCTYPE html>" in html.get_content()
+
+
+def test_a_digest_carrying_a_reminder_that_crashed_is_resent_and_reminds_once(
+    ctx: Context,
+) -> None:
+    interest(ctx, "regie", "boamp:1")
+    _weekly_digest_logged(ctx, NOW - timedelta(days=6, hours=1))
+    assert send_reminders(ctx, NOW).deferred == [("regie", "boamp:1")]
+    mailer(ctx).fail.append(Crash())
+    with pytest.raises(Crash):
+        digest_stage(ctx, [], NOW + timedelta(days=1))
+    (pending,) = digest_log.unsent_digests(ctx.records)
+    assert pending.digest_id == "regie:2026-12-02"
+    # the reminder is logged with the digest: the daily run does not send it again…
+    assert send_reminders(ctx, NOW + timedelta(days=1, hours=1)).sent == []
+    # …and resends the digest carrying it, as it was logged
+    (message,) = mailer(ctx).messages
+    assert str(message["Message-ID"]) in pending.message
+    assert "DATE LIMITE PROCHE" in mailer(ctx).text(message)
+    assert reminder_records.reminded_pairs(ctx.records) == {("regie", "boamp:1")}
+    again = digest_stage(ctx, [], NOW + timedelta(days=8))
+    assert again.reminders == 0 and len(mailer(ctx).messages) == 1
