@@ -310,10 +310,27 @@ def prefs_form(csrf: str, **changes: object) -> dict[str, object]:
         "min_amount": "20 000 €",
         "max_items": "8",
         "addresses": "Direction@esat.example\nmarches@esat.example",
+        "introductions": "1",
         "csrf_token": csrf,
     }
     form.update(changes)
-    return form
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def test_introductions_can_be_refused_from_the_preferences(
+    world: tuple[Context, Settings], client_for: Clients
+) -> None:
+    ctx, settings = world
+    link = path(settings, ESAT, LinkAction.PREFERENCES)
+    client = client_for(None)
+    page = client.get(link).text
+    assert 'id="f-introductions" name="introductions" value="1" checked' in page
+    form = f"/veille/preferences/{token_of(link)}"
+    saved = client.post(form, data=prefs_form(csrf_of(page), introductions=None))
+    assert saved.status_code == 303
+    assert actor_records.get_actor(ctx.records, ESAT).digest.introductions is False  # type: ignore[union-attr]
+    again = client.get(link).text
+    assert 'id="f-introductions" name="introductions" value="1" aria' in again
 
 
 def test_preferences_are_shown_saved_and_checked(

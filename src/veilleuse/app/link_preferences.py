@@ -59,6 +59,8 @@ class PreferencesForm:
     min_amount: str = ""
     max_items: str = "15"
     addresses: str = ""
+    #: partners the network suggests may receive an introduction naming this actor
+    introductions: bool = True
 
 
 @dataclass
@@ -113,6 +115,7 @@ def form_of(actor: Actor) -> PreferencesForm:
         min_amount=_number(d.min_amount),
         max_items=str(d.max_items),
         addresses="\n".join(d.addresses),
+        introductions=d.introductions,
     )
 
 
@@ -194,6 +197,7 @@ def _digest(
             "min_amount": minimum,
             "max_items": max_items,
             "addresses": addresses,
+            "introductions": form.introductions,
             "unsubscribed_at": stored.unsubscribed_at if keep_stamp else None,
         }
     )

@@ -272,11 +272,13 @@ def save_preferences(
     min_amount: Annotated[str, Form(max_length=40)] = "",
     max_items: Annotated[str, Form(max_length=10)] = "",
     addresses: Annotated[str, Form(max_length=2000)] = "",
+    introductions: Annotated[str | None, Form(max_length=5)] = None,
     action: Annotated[str, Form(max_length=20)] = "save",
 ) -> Response:
     form = _posted(
         frequency, kinds, departments, radius_km, cpv, cpv_add, min_amount, max_items, addresses
     )
+    form.introductions = introductions is not None
     if action == "cpv":  # the search button, without JavaScript: nothing saved
         view = attempt(request, lambda: link_preferences.same_page(ctx, token, form))
         if isinstance(view, Response):
