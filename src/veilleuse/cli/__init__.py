@@ -12,6 +12,7 @@ from veilleuse.cli import (
     matching,
     reminders,
     search,
+    serve,
     sources,
     targets,
     users,
@@ -36,6 +37,7 @@ for module in (
     targets,
     bids,
     reminders,
+    serve,
 ):
     module.register(app)
 

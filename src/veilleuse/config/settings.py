@@ -229,6 +229,17 @@ class FlowSettings(BaseModel):
     retry_delay_seconds: float = Field(
         10.0, ge=0, description="Seconds between two tries of an I/O task"
     )
+    timezone: str = Field(
+        "Europe/Paris", description="Time zone of the deployments' cron schedules"
+    )
+    weekly_cron: str = Field("0 10 * * 1", description="`veilleuse serve`: weekly_watch's cron")
+    weekly_live: bool = Field(
+        True,
+        description="`veilleuse serve`: weekly_watch collects over the network (false = recorded "
+        "files of sources.demo_dir or the bundled samples)",
+    )
+    alerts_cron: str = Field("0 7 * * *", description="`veilleuse serve`: the alerts' cron")
+    reminders_cron: str = Field("30 7 * * *", description="`veilleuse serve`: reminders' cron")
 
 
 class ExportSettings(BaseModel):

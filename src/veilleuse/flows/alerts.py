@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from veilleuse.app.alerts import AlertsReport, run_alerts
 from veilleuse.app.context import Context
 from veilleuse.config.settings import Settings
+from veilleuse.flows.artifacts import alerts_markdown, publish
 
 
 @task(name="send-alerts", cache_policy=NO_CACHE)
@@ -30,6 +31,8 @@ def alerts_flow(now: datetime | None = None) -> AlertsReport:
     if now is not None and now.tzinfo is None:
         raise ValueError("alerts_flow needs a timezone-aware `now`")
     retries, delay = settings.flows.retries, settings.flows.retry_delay_seconds
-    return alerts_task.with_options(retries=retries, retry_delay_seconds=delay)(
+    report = alerts_task.with_options(retries=retries, retry_delay_seconds=delay)(
         settings, now or datetime.now(UTC)
     )
+    publish("alerts", alerts_markdown(report), "Saved-search alerts sent")
+    return report

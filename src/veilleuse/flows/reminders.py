@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from veilleuse.app.context import Context
 from veilleuse.app.reminders import RemindersReport, send_reminders
 from veilleuse.config.settings import Settings
+from veilleuse.flows.artifacts import publish, reminders_markdown
 
 
 @task(name="send-reminders", cache_policy=NO_CACHE)
@@ -30,6 +31,8 @@ def reminders_flow(now: datetime | None = None) -> RemindersReport:
     if now is not None and now.tzinfo is None:
         raise ValueError("reminders_flow needs a timezone-aware `now`")
     retries, delay = settings.flows.retries, settings.flows.retry_delay_seconds
-    return reminders_task.with_options(retries=retries, retry_delay_seconds=delay)(
+    report = reminders_task.with_options(retries=retries, retry_delay_seconds=delay)(
         settings, now or datetime.now(UTC)
     )
+    publish("reminders", reminders_markdown(report), "Deadline reminders sent")
+    return report

@@ -20,6 +20,7 @@ from veilleuse.app import actors, collect, digest, embed, index, match
 from veilleuse.app.context import Context
 from veilleuse.app.weekly import WeeklyReport, degraded
 from veilleuse.config.settings import Settings
+from veilleuse.flows.artifacts import publish, weekly_markdown
 
 T = TypeVar("T")
 
@@ -122,4 +123,6 @@ def weekly_watch(
             settings, degraded(runs), now
         ),
     )
-    return WeeklyReport(staged, runs, embedded, matched, digests, timings)
+    report = WeeklyReport(staged, runs, embedded, matched, digests, timings)
+    publish("weekly-watch", weekly_markdown(report), "The weekly watch, stage by stage")
+    return report
