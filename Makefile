@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo web test test-unit lint format es-start es-stop bench clean
+.PHONY: install demo web serve test test-unit lint format es-start es-stop bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ demo: install
 
 web: install
 	$(BIN)/veilleuse web
+
+# a local Prefect server (UI at http://127.0.0.1:4200) and the scheduled deployments on it
+serve: install
+	bash scripts/serve.sh
 
 test: install
 	bash scripts/test.sh
