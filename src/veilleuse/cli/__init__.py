@@ -9,6 +9,7 @@ from veilleuse.cli import (
     admin,
     alerts,
     bids,
+    doctor,
     matching,
     reminders,
     search,
@@ -38,6 +39,7 @@ for module in (
     bids,
     reminders,
     serve,
+    doctor,
 ):
     module.register(app)
 
