@@ -107,3 +107,22 @@ def test_wrong_vector_dimension(tmp_path: Path) -> None:
     problem = _problem(checks, "vectors")
     assert "dimension 384" in problem.message and "makes 768" in problem.message
     assert blocks_weekly(checks)
+
+
+def test_unreachable_prefect_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    problem = _problem(_run(_settings(tmp_path)), "prefect")
+    assert "unreachable" in problem.message and "prefect server start" in problem.message
+
+
+@pytest.mark.slow
+def test_cli_doctor_with_the_bundled_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from veilleuse.cli import app
+
+    monkeypatch.setenv("VEILLEUSE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("VEILLEUSE_MAIL__LINK_SECRET", "s" * 40)
+    result = CliRunner().invoke(app, ["doctor"])
+    assert result.exit_code == 0, result.output
+    assert "ok records" in result.output and "ok embedding" in result.output
