@@ -66,6 +66,13 @@ def check_records(ctx: Context) -> list[Check]:
 
 
 def _es_checks(ctx: Context, dimension: int | None) -> list[Check]:
+    try:
+        return _es_details(ctx, dimension)
+    except Exception as exc:
+        return [Check("store", False, f"Elasticsearch check failed: {exc}.")]
+
+
+def _es_details(ctx: Context, dimension: int | None) -> list[Check]:
     from veilleuse.search.es_index import EsIndex
     from veilleuse.search.es_mapping import MAPPING_VERSION
 
