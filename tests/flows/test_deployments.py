@@ -1,6 +1,6 @@
 """`veilleuse serve` against a real Prefect server: the deployments exist with the catalogue's
 schedules, and a triggered `weekly_watch` run completes on the recorded samples and publishes
-its report as Markdown artifacts.
+its report as Markdown artifacts; so does a triggered `collect-decp`.
 
 Both the server and `veilleuse serve` are subprocesses started here and stopped by PID.
 """
@@ -155,12 +155,25 @@ def test_serve_registers_the_catalogue_and_runs_weekly_watch(
             json={"parameters": {"sources": ["decp"], "live": False}},
         ).json()
 
-        def finished() -> dict[str, Any] | None:
-            state = client.get(f"/flow_runs/{run['id']}").json()["state"]
-            return state if state["type"] in {"COMPLETED", "FAILED", "CRASHED"} else None
+        collect = client.post(
+            f"/deployments/{by_name['collect-decp']['id']}/create_flow_run", json={}
+        ).json()
 
-        state = _wait("weekly_watch run finished", 240, finished)
+        def finished(flow_run: dict[str, Any]) -> Any:
+            def probe() -> dict[str, Any] | None:
+                state = client.get(f"/flow_runs/{flow_run['id']}").json()["state"]
+                return state if state["type"] in {"COMPLETED", "FAILED", "CRASHED"} else None
+
+            return probe
+
+        state = _wait("weekly_watch run finished", 240, finished(run))
         assert state["type"] == "COMPLETED", (tmp_path / "serve.log").read_text()[-4000:]
+        state = _wait("collect-decp run finished", 60, finished(collect))
+        assert state["type"] == "COMPLETED", (tmp_path / "serve.log").read_text()[-4000:]
+        collected = client.post(
+            "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [collect["id"]]}}}
+        ).json()
+        assert any(a["key"] == "collect-decp" and "| decp |" in a["data"] for a in collected)
         artifacts = client.post(
             "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run["id"]]}}}
         ).json()
