@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite with the real servers it needs. Elasticsearch is started here (fetched
-# from Maven Central on first use) and stopped on exit; chromium is installed when missing; the
-# SMTP, HTTP replay and web servers are started by the tests themselves on 127.0.0.1. Browser
-# screenshots are kept in var/test-artifacts/. Extra arguments go to pytest.
+# The whole test suite with the real servers it needs. Elasticsearch (fetched from Maven Central
+# on first use) and PostgreSQL (scripts/postgres.sh) are started here and stopped on exit;
+# chromium is installed when missing; the SMTP, HTTP replay and web servers are started by the
+# tests themselves on 127.0.0.1. Browser screenshots are kept in var/test-artifacts/. Extra
+# arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -23,12 +24,25 @@ if [ -z "${VEILLEUSE_TEST_ES_URL:-}" ]; then
   started_es=1
 fi
 export VEILLEUSE_TEST_ES_URL
+# a throwaway PostgreSQL cluster: the records tests run on SQLite and on PostgreSQL
+started_pg=0
+if [ -z "${VEILLEUSE_TEST_PG_URL:-}" ]; then
+  if VEILLEUSE_TEST_PG_URL="$(bash scripts/postgres.sh start | tail -n 1)"; then
+    started_pg=1
+  else
+    bash scripts/elasticsearch.sh stop || true
+    exit 1
+  fi
+fi
+export VEILLEUSE_TEST_PG_URL
 cleanup() {
   if [ "$started_es" = 1 ]; then bash scripts/elasticsearch.sh stop || true; fi
+  if [ "$started_pg" = 1 ]; then bash scripts/postgres.sh stop || true; fi
   rm -rf "$VEILLEUSE_TEST_TMP"
 }
 trap cleanup EXIT
 echo "Elasticsearch for tests: $VEILLEUSE_TEST_ES_URL"
+echo "PostgreSQL for tests: $VEILLEUSE_TEST_PG_URL"
 
 # CI=true makes a missing server a failure instead of a skip (see tests/conftest.py)
 CI="${CI:-true}" "$BIN/pytest" -q "$@"

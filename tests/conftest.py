@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from test_support import CONTRACT_DIMENSION, es_url_or_skip
+from test_support import CONTRACT_DIMENSION, es_url_or_skip, fresh_pg_database, pg_url_or_skip
 from veilleuse.config.settings import StoreSettings
 from veilleuse.search.embedded_store import EmbeddedStore
 from veilleuse.search.store import NoticeStore
@@ -22,7 +22,11 @@ from veilleuse.search.store import NoticeStore
 def pytest_report_header(config: pytest.Config) -> list[str]:
     url = os.environ.get("VEILLEUSE_TEST_ES_URL")
     analyzer = os.environ.get("VEILLEUSE_STORE__TEXT_ANALYZER", "standard")
-    return [f"elasticsearch: {url or 'not configured'} (text analyzer: {analyzer})"]
+    pg = os.environ.get("VEILLEUSE_TEST_PG_URL")
+    return [
+        f"elasticsearch: {url or 'not configured'} (text analyzer: {analyzer})",
+        f"postgresql: {pg or 'not configured'}",
+    ]
 
 
 @pytest.fixture(
@@ -51,3 +55,18 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NoticeStor
     finally:
         es.drop()
         es.close()
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.integration]),
+    ]
+)
+def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty records database, on every supported backend one at a time: a SQLite
+    file, or a fresh database on the PostgreSQL server of VEILLEUSE_TEST_PG_URL (dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'records.sqlite3'}"
+        return
+    yield from fresh_pg_database(pg_url_or_skip())

@@ -25,8 +25,11 @@ from veilleuse.records.db import Records
 
 
 @pytest.fixture
-def records(tmp_path: Path) -> Records:
-    return Records(f"sqlite:///{tmp_path / 'records.sqlite3'}")
+def records(records_url: str) -> Iterator[Records]:
+    """A fresh records database, on SQLite and on PostgreSQL."""
+    handle = Records(records_url)
+    yield handle
+    handle.dispose()
 
 
 def actor(actor_id: str, siret: str | None = None, name: str = "Asso") -> Actor:
