@@ -88,3 +88,7 @@ class ThrottledError(AuthenticationError):
 
 class PermissionDeniedError(VeilleuseError):
     """A signed-in user asked for something their role or territory does not allow."""
+
+
+class ConcurrentRunError(VeilleuseError):
+    """Another run of the same job (a flow for a territory) is in progress: this one did nothing."""

@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from veilleuse.app.alerts import AlertsReport, run_alerts
 from veilleuse.app.context import Context
+from veilleuse.app.run_lock import exclusive
 from veilleuse.config.settings import Settings
 from veilleuse.flows.artifacts import alerts_markdown, publish
 
@@ -21,7 +22,7 @@ from veilleuse.flows.artifacts import alerts_markdown, publish
 @task(name="send-alerts", cache_policy=NO_CACHE)
 def alerts_task(settings: Settings, now: datetime) -> AlertsReport:
     with Context(settings) as ctx:
-        return run_alerts(ctx, now)
+        return exclusive(ctx, "alerts", lambda: run_alerts(ctx, now), AlertsReport)
 
 
 @flow(name="alerts", log_prints=True)

@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from veilleuse.app.context import Context
 from veilleuse.app.reminders import RemindersReport, send_reminders
+from veilleuse.app.run_lock import exclusive
 from veilleuse.config.settings import Settings
 from veilleuse.flows.artifacts import publish, reminders_markdown
 
@@ -21,7 +22,7 @@ from veilleuse.flows.artifacts import publish, reminders_markdown
 @task(name="send-reminders", cache_policy=NO_CACHE)
 def reminders_task(settings: Settings, now: datetime) -> RemindersReport:
     with Context(settings) as ctx:
-        return send_reminders(ctx, now)
+        return exclusive(ctx, "reminders", lambda: send_reminders(ctx, now), RemindersReport)
 
 
 @flow(name="reminders", log_prints=True)

@@ -18,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 
 from veilleuse.app import actors, collect, digest, embed, index, match
 from veilleuse.app.context import Context
+from veilleuse.app.run_lock import exclusive
 from veilleuse.app.weekly import WeeklyReport, degraded
 from veilleuse.config.settings import Settings
 from veilleuse.flows.artifacts import publish, weekly_markdown
@@ -70,7 +71,12 @@ def digest_task(
     settings: Settings, degraded_sources: list[str], now: datetime
 ) -> digest.DigestReport:
     with Context(settings) as ctx:
-        return digest.digest_stage(ctx, degraded_sources, now)
+        return exclusive(
+            ctx,
+            "weekly_watch:digest",
+            lambda: digest.digest_stage(ctx, degraded_sources, now),
+            digest.DigestReport,
+        )
 
 
 @flow(name="weekly_watch", log_prints=True)

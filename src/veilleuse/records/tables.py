@@ -446,3 +446,12 @@ class UndeliverableAddressRow(Base):
     marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cleared_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class LeaseRow(Base):
+    """A run's lease on a job name (SQLite; PostgreSQL uses advisory locks): see records.locks."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
