@@ -47,6 +47,14 @@ def records(records_url: str) -> Iterator[Records]:
     handle.dispose()
 
 
+@pytest.fixture
+def sqlite_records(tmp_path: Path) -> Iterator[Records]:
+    """A fresh SQLite records database, for interleavings only SQLite allows."""
+    handle = Records(f"sqlite:///{tmp_path / 'records.sqlite3'}")
+    yield handle
+    handle.dispose()
+
+
 @contextmanager
 def count_selects(records: Records) -> Iterator[list[str]]:
     statements: list[str] = []
@@ -174,15 +182,14 @@ def test_a_refused_change_leaves_the_bid_and_its_history_unchanged(records: Reco
 
 
 def test_two_moves_at_once_one_wins_and_the_other_is_refused(
-    records: Records, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_records: Records, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Both read the bid at « candidature déposée » before either writes: the second write finds
     the stage changed and is refused with a TransitionError naming the stage it found.
 
     SQLite only: on PostgreSQL the row lock (SELECT … FOR UPDATE) holds the second read until
     the first commits, so both cannot read first."""
-    if records.engine.dialect.name != "sqlite":
-        pytest.skip("both reads first is a SQLite case: PostgreSQL locks the row on read")
+    records = sqlite_records
     bid = create(records, stage=S.SUBMITTED)
     assert bid.id is not None
     both_read = threading.Barrier(2, timeout=10)
@@ -378,7 +385,7 @@ def test_an_interest_is_recorded_once(records: Records) -> None:
 
 
 def test_an_edit_and_a_move_at_once_undo_nothing_of_each_other(
-    records: Records, monkeypatch: pytest.MonkeyPatch
+    sqlite_records: Records, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A move lands between an edit's read and its write: the edit is refused (its team was
     checked against the old stage) and the move is kept; an edit landing inside a move keeps
@@ -386,8 +393,7 @@ def test_an_edit_and_a_move_at_once_undo_nothing_of_each_other(
 
     SQLite only: the move is made to land between the edit's read and write, which PostgreSQL's
     row lock (SELECT … FOR UPDATE) forbids."""
-    if records.engine.dialect.name != "sqlite":
-        pytest.skip("a write between a locked read and its write is a SQLite case")
+    records = sqlite_records
     bid = create(records, stage=S.SUBMITTED)
     assert bid.id is not None
     other = Records(records.url)
