@@ -21,6 +21,8 @@ from veilleuse.cli import (
     web,
 )
 from veilleuse.cli.output import app, err
+from veilleuse.config.logging_setup import setup_logging
+from veilleuse.config.settings import get_settings
 from veilleuse.core.errors import VeilleuseError
 
 __all__ = ["app", "main"]
@@ -46,6 +48,12 @@ for module in (
 
 def main() -> None:
     try:
+        try:
+            settings = get_settings()
+        except Exception:  # invalid settings: the command itself reports them
+            settings = None
+        if settings is not None:
+            setup_logging(settings)
         app()
     except VeilleuseError as exc:
         err.print(f"[red]error:[/red] {exc}")

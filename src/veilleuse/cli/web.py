@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from veilleuse.cli.output import out
+from veilleuse.config.logging_setup import setup_logging
 from veilleuse.config.settings import get_settings
 
 
@@ -27,7 +28,9 @@ def web(
     out.print(f"Veilleuse web: http://{host}:{port}/connexion (Ctrl+C to stop)")
     # uvicorn trusts X-Forwarded-For only from 127.0.0.1 (a local reverse proxy), so the
     # login throttle counts real client addresses behind such a proxy
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+    # uvicorn's loggers go through Veilleuse's set-up (format, level, redaction)
+    setup_logging(settings)
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_config=None)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -313,6 +313,13 @@ class WebSettings(BaseModel):
     )
 
 
+class LogSettings(BaseModel):
+    format: Literal["text", "json"] = Field(
+        "text", description="Log lines on stderr: plain text, or one JSON object a line"
+    )
+    level: str = Field("INFO", description="Least level logged (DEBUG, INFO, WARNING, ERROR)")
+
+
 class Settings(BaseSettings):
     """Every setting of Veilleuse. `veilleuse settings` prints them with their help."""
 
@@ -333,6 +340,7 @@ class Settings(BaseSettings):
     exports: ExportSettings = Field(default_factory=ExportSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
 
     # derived paths, so that every module agrees on where local state lives
     def store_path(self) -> Path:
