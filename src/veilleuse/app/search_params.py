@@ -36,9 +36,8 @@ from veilleuse.core.models import NoticeKind, NoticeStatus
 from veilleuse.search.store import MAX_WINDOW, Filters, Sort, SortKey
 
 MAX_PER_PAGE = 100
-PARAMS = (
-    "q",
-    "mode",
+#: the parameters that narrow the set of notices (no words, no order, no page)
+FILTER_PARAMS = (
     "kind",
     "source",
     "dep",
@@ -55,11 +54,8 @@ PARAMS = (
     "published_from",
     "published_to",
     "audience",
-    "updated_since",
-    "sort",
-    "page",
-    "per_page",
 )
+PARAMS = ("q", "mode", *FILTER_PARAMS, "updated_since", "sort", "page", "per_page")
 LIST_PARAMS = frozenset({"kind", "source", "dep", "cpv", "status", "audience"})
 T = TypeVar("T")
 

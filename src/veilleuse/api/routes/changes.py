@@ -24,7 +24,7 @@ from veilleuse.api.problems import BadParameters, ProblemRoute, problem_response
 from veilleuse.api.schemas import ChangesPage
 from veilleuse.app.changes import ChangePosition, changes
 from veilleuse.app.search import paris_today
-from veilleuse.app.search_params import parse_query, to_query_string
+from veilleuse.app.search_params import FILTER_PARAMS, parse_query, to_query_string
 from veilleuse.core.accounts import Permission, User
 from veilleuse.core.errors import ValidationError
 
@@ -33,24 +33,7 @@ router = APIRouter(prefix="/api/v1", tags=["avis"], route_class=ProblemRoute)
 Reader = Annotated[User, Depends(require(Permission.SEARCH))]
 KIND = "changes"
 DEFAULT_PER_PAGE = 100
-FILTERS = (
-    "kind",
-    "source",
-    "dep",
-    "cpv",
-    "reserved",
-    "social_clause",
-    "status",
-    "buyer",
-    "amount_min",
-    "amount_max",
-    "deadline_from",
-    "deadline_to",
-    "published_days",
-    "published_from",
-    "published_to",
-    "audience",
-)
+FILTERS = FILTER_PARAMS
 NOT_HERE = {
     "q": "le flux des changements ne cherche pas de mots (utilisez /api/v1/notices).",
     "mode": "le flux des changements ne cherche pas de mots.",
