@@ -319,6 +319,29 @@ def test_facets_count_what_the_query_and_filters_find(loaded: NoticeStore) -> No
         assert sum(counts["deadline"].values()) == total
 
 
+def test_deadline_facet_counts_whole_utc_days(store: NoticeStore) -> None:
+    """Each bucket starts at midnight UTC of its first day (`deadline_bucket`): an instant one
+    second earlier is still in the bucket before. Ties are ordered by value in both stores."""
+
+    def at(days: int, seconds: int = 0) -> datetime:
+        midnight = datetime.combine(TODAY + timedelta(days=days), datetime.min.time(), UTC)
+        return midnight + timedelta(seconds=seconds)
+
+    deadlines = {
+        "past": at(0, -1),
+        "week-first": at(0),
+        "week-last": at(8, -1),
+        "month-first": at(8),
+        "month-last": at(31, -1),
+        "later": at(31),
+    }
+    store.write([notice(f"boamp:{name}", "Avis", deadline=d) for name, d in deadlines.items()])
+    counts = store.facets()["deadline"]
+    assert list(counts.items()) == [("month", 2), ("week", 2), ("later", 1), ("past", 1)]
+    week = Filters(deadline_from=TODAY, deadline_to=TODAY + timedelta(days=7))
+    assert store.facets(week)["deadline"] == {"week": 2}
+
+
 # --------------------------------------------------------------------------- listing and sorts
 
 ALL_BY_DEADLINE = ["ted:100-2026", "boamp:1", "boamp:2", "aides-territoires:7"]

@@ -12,17 +12,20 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from veilleuse.core.models import Notice, deadline_instant
 from veilleuse.search.store import (
+    FACET_FIELDS,
     Filters,
     Sort,
     SortKey,
     buyer_key,
     deadline_bounds,
+    deadline_bucket,
     estimated_amount_eur,
+    flag_label,
 )
 
 TABLES = """
@@ -76,7 +79,17 @@ CREATE INDEX IF NOT EXISTS notices_by_newest ON notices(
     published IS NULL, published DESC, deadline_at IS NULL, deadline_at, uid
 );
 CREATE INDEX IF NOT EXISTS notices_by_updated ON notices(updated_at IS NULL, updated_at, uid);
+-- every column a filter or a facet reads, in id order, without the document (`NARROW`): a row's
+-- columns stored after `doc` are read by walking the document's overflow pages, so reading the
+-- facet columns of 100 000 notices took 670 ms from the table and 12 ms from this index
+CREATE INDEX IF NOT EXISTS notices_narrow ON notices(
+    id, kind, source, status, reserved, social_clause, deadline_at, departments, cpv, audiences,
+    published, amount, buyer_key, updated_at, first_seen, uid
+);
 """
+
+#: the index holding every column `where` and `facets_sql` read (see `INDEXES`)
+NARROW = "notices_narrow"
 
 #: columns added after the first schema, with their SQL type (the migration adds them)
 ADDED_COLUMNS = {
@@ -201,20 +214,36 @@ def _parse_instant(text: str | None) -> datetime | None:
 
 
 def where(filters: Filters | None) -> tuple[str, list[Any]]:
-    """Translate the shared filter language into one SQL condition over alias `n`."""
+    """Translate the shared filter language into one SQL condition over alias `n`.
+
+    Comparisons of a column come first and the tests that read a list or a text after them:
+    SQLite evaluates the terms in order, so those run only on the rows the others kept (a
+    département filter with a deadline one: 50 → 25 ms over 100 000 notices).
+    """
     if filters is None or filters.is_empty():
         return "1=1", []
     clauses: list[str] = []
     params: list[Any] = []
+    later: list[tuple[str, list[Any]]] = []
 
     def any_of(column: str, values: Sequence[str]) -> None:
         clauses.append(f"{column} IN ({','.join('?' * len(values))})")
         params.extend(values)
 
+    # A list column is JSON written by `json.dumps`, so an element equal to a value (starting
+    # with a prefix) contains the value's JSON text (without its closing quote): `instr` on the
+    # text skips the rows that cannot match without decoding them (2 to 3 times faster over
+    # 100 000 notices); json_each decides.
     def any_in_json(column: str, values: Sequence[str]) -> None:
+        quick = " OR ".join(f"instr({column}, ?)" for _ in values)
         marks = ",".join("?" * len(values))
-        clauses.append(f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value IN ({marks}))")
-        params.extend(values)
+        later.append(
+            (
+                f"(({quick}) AND EXISTS "
+                f"(SELECT 1 FROM json_each({column}) WHERE value IN ({marks})))",
+                [*(json.dumps(v) for v in values), *values],
+            )
+        )
 
     def compare(column: str, operator: str, value: Any) -> None:
         clauses.append(f"{column} {operator} ?")
@@ -233,10 +262,18 @@ def where(filters: Filters | None) -> tuple[str, list[Any]]:
     if filters.audiences:
         any_in_json("n.audiences", filters.audiences)
     if filters.cpv_prefixes:
-        ors = " OR ".join("substr(value, 1, ?) = ?" for _ in filters.cpv_prefixes)
-        clauses.append(f"EXISTS (SELECT 1 FROM json_each(n.cpv) WHERE {ors})")
-        for prefix in filters.cpv_prefixes:
-            params += [len(prefix), prefix]
+        prefixes = filters.cpv_prefixes
+        quick = " OR ".join("instr(n.cpv, ?)" for _ in prefixes)
+        ors = " OR ".join("substr(value, 1, ?) = ?" for _ in prefixes)
+        later.append(
+            (
+                f"(({quick}) AND EXISTS (SELECT 1 FROM json_each(n.cpv) WHERE {ors}))",
+                [
+                    *(json.dumps(prefix)[:-1] for prefix in prefixes),
+                    *(part for prefix in prefixes for part in (len(prefix), prefix)),
+                ],
+            )
+        )
     if filters.reserved is not None:
         compare("n.reserved", "=", int(filters.reserved))
     if filters.social_clause is not None:
@@ -248,8 +285,7 @@ def where(filters: Filters | None) -> tuple[str, list[Any]]:
         compare("n.deadline_at", "<=", iso_utc(high))
     key = buyer_key(filters.buyer)
     if key:
-        clauses.append("instr(n.buyer_key, ?) > 0")
-        params.append(key)
+        later.append(("instr(n.buyer_key, ?) > 0", [key]))
     if filters.amount_min is not None:
         compare("n.amount", ">=", filters.amount_min)
     if filters.amount_max is not None:
@@ -264,7 +300,35 @@ def where(filters: Filters | None) -> tuple[str, list[Any]]:
         compare("n.first_seen", ">=", iso_utc_us(filters.first_seen_from))
     if filters.first_seen_before is not None:
         compare("n.first_seen", "<", iso_utc_us(filters.first_seen_before))
+    for clause, values in later:
+        clauses.append(clause)
+        params.extend(values)
     return " AND ".join(clauses), params
+
+
+def notices_from(filters: Filters | None) -> str:
+    """The table reference of a selection of notices by `filters` (alias `n`).
+
+    Filters are read from the narrow index (`NARROW`): a scan of it reads no document. Not when
+    there is no filter (SQLite counts from its smallest index) or the filter names uids (the uid
+    index finds them).
+    """
+    if filters is None or filters.is_empty() or filters.uids:
+        return "notices n"
+    return f"notices n INDEXED BY {NARROW}"
+
+
+def text_from(filters: Filters | None) -> str:
+    """The table references of a text match (`notices_fts MATCH ?`) narrowed by `filters`.
+
+    The match drives (`CROSS JOIN`): left to itself SQLite may walk the index of a filter (a
+    kind) and test the match on each row, 10 to 20 times slower on 100 000 notices, minutes
+    for a word most notices contain. Each matching notice is then read from the narrow index,
+    unless the filter names uids (the uid index finds them).
+    """
+    if filters is not None and filters.uids:
+        return "notices_fts JOIN notices n ON n.id = notices_fts.rowid"
+    return f"notices_fts CROSS JOIN notices n INDEXED BY {NARROW} ON n.id = notices_fts.rowid"
 
 
 def _day(value: date) -> str:
@@ -287,3 +351,85 @@ def order_by(sort: Sort) -> str:
     else:
         raise ValueError("relevance is ordered by score, not by a column")
     return ", ".join([*parts, "n.uid"])
+
+
+# --------------------------------------------------------------------------- facets
+
+#: days from today on which the deadline buckets after "past" start (`store.deadline_bucket`;
+#: `es_query.deadline_ranges` draws the same ones)
+DEADLINE_BUCKET_STARTS = (0, 8, 31)
+
+
+def _text(value: str) -> str:
+    """An SQL string literal (facet labels are code constants, quoted all the same)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _flag_case(column: str) -> str:
+    """The `flag_label` of a three-valued flag column."""
+    return (
+        f"CASE WHEN {column} IS NULL THEN {_text(flag_label(None))} "
+        f"WHEN {column} THEN {_text(flag_label(True))} ELSE {_text(flag_label(False))} END"
+    )
+
+
+def _deadline_case(column: str, today: date) -> tuple[str, list[str]]:
+    """The `deadline_bucket` of a stored deadline, and its parameters.
+
+    Stored deadlines are fixed-width UTC text, compared as text with the UTC days on which the
+    buckets start (a deadline on that day is not before it): `deadline_bucket` takes the UTC
+    day of the stored instant. Each bucket is named by `deadline_bucket` itself.
+    """
+    day = timedelta(days=1)
+    starts = [today + timedelta(days=days) for days in DEADLINE_BUCKET_STARTS]
+    whens = " ".join(
+        f"WHEN {column} < ? THEN {_text(deadline_bucket(start - day, today))}" for start in starts
+    )
+    case = (
+        f"CASE WHEN {column} IS NULL THEN {_text(deadline_bucket(None, today))} {whens} "
+        f"ELSE {_text(deadline_bucket(starts[-1], today))} END"
+    )
+    return case, [start.isoformat() for start in starts]
+
+
+def facets_sql(matching: str, params: Sequence[Any], today: date) -> tuple[str, list[Any]]:
+    """One statement counting every `FACET_FIELDS` facet over the notices `matching` selects.
+
+    `matching` is the `FROM … WHERE …` of a selection over alias `n`; it is evaluated once (a
+    materialised common table expression) and each facet is a `GROUP BY` over it. A value of a
+    list column counts each notice once however often the notice lists it. Rows are
+    (facet, value, count), values with no notice left out.
+    """
+    deadline, deadline_params = _deadline_case("deadline_at", today)
+    scalar = {
+        "source": "source",
+        "kind": "kind",
+        "status": "status",
+        "reserved": _flag_case("reserved"),
+        "social_clause": _flag_case("social_clause"),
+        "deadline": deadline,
+    }
+    listed = {
+        "department": ("departments", "j.value"),
+        "cpv_division": ("cpv", "substr(j.value, 1, 2)"),
+        "audience": ("audiences", "j.value"),
+    }
+    assert set(scalar) | set(listed) == set(FACET_FIELDS)
+    parts = [
+        f"SELECT {_text(name)}, {value}, count(*) FROM m GROUP BY 2"
+        for name, value in scalar.items()
+    ]
+    parts += [
+        f"SELECT {_text(name)}, {value}, count(DISTINCT m.id) FROM m, json_each(m.{column}) j "
+        "GROUP BY 2"
+        for name, (column, value) in listed.items()
+    ]
+    columns = ", ".join(
+        f"n.{c}"
+        for c in (
+            "id", "source", "kind", "status", "reserved", "social_clause", "deadline_at",
+            "departments", "cpv", "audiences",
+        )
+    )  # fmt: skip
+    statement = f"WITH m AS MATERIALIZED (SELECT {columns} {matching}) " + " UNION ALL ".join(parts)
+    return statement, [*params, *deadline_params]

@@ -11,9 +11,9 @@ import json
 import re
 import sqlite3
 import threading
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,7 @@ from veilleuse.search.store import (
     SortKey,
     WriteReport,
     candidate_depth,
-    deadline_bucket,
     effective_sort,
-    flag_label,
     reciprocal_rank_fusion,
 )
 
@@ -78,7 +76,7 @@ class EmbeddedStore:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
-        self._matrix: tuple[list[str], np.ndarray] | None = None
+        self._matrix: _Vectors | None = None
         #: the last write instant taken here (a notice deleted since may have held it)
         self._last_instant: datetime | None = None
 
@@ -232,7 +230,7 @@ class EmbeddedStore:
         with self._lock:
             return int(
                 self.conn.execute(
-                    f"SELECT count(*) FROM notices n WHERE {where}", params
+                    f"SELECT count(*) FROM {sql.notices_from(filters)} WHERE {where}", params
                 ).fetchone()[0]
             )
 
@@ -294,18 +292,23 @@ class EmbeddedStore:
                     out[uid] = np.frombuffer(blob, dtype=np.float32)
         return out
 
-    def _vector_matrix(self) -> tuple[list[str], np.ndarray]:
+    def _vector_matrix(self) -> _Vectors:
         """All stored vectors as one matrix, kept in memory until the next write."""
         if self._matrix is None:
             with self._lock:
-                rows = self.conn.execute("SELECT uid, vec FROM vectors ORDER BY uid").fetchall()
-            uids = [r[0] for r in rows]
+                rows = self.conn.execute(
+                    "SELECT v.uid, v.vec, n.id FROM vectors v LEFT JOIN notices n ON n.uid = v.uid "
+                    "ORDER BY v.uid"
+                ).fetchall()
             matrix = (
                 np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
                 if rows
                 else np.zeros((0, 0), dtype=np.float32)
             )
-            self._matrix = (uids, matrix)
+            ids = np.fromiter(
+                (-1 if r[2] is None else r[2] for r in rows), dtype=np.int64, count=len(rows)
+            )
+            self._matrix = _Vectors([r[0] for r in rows], matrix, ids)
         return self._matrix
 
     # ------------------------------------------------------------------ search
@@ -336,7 +339,7 @@ class EmbeddedStore:
         where, params = sql.where(filters)
         with self._lock:
             total = self.conn.execute(
-                f"SELECT count(*) FROM notices n WHERE {where}", params
+                f"SELECT count(*) FROM {sql.notices_from(filters)} WHERE {where}", params
             ).fetchone()[0]
             rows = self.conn.execute(
                 f"SELECT n.uid FROM notices n WHERE {where} ORDER BY {sql.order_by(sort)} "
@@ -346,10 +349,11 @@ class EmbeddedStore:
         return SearchResult(hits=self._hits([(r[0], 0.0) for r in rows], {}), total=int(total))
 
     def _match(
-        self, query: str, where: str, params: list[Any], fallback: bool = True
+        self, query: str, filters: Filters | None, fallback: bool = True
     ) -> tuple[str | None, int]:
         """The FTS match to use and its total: every word when some notice has them all, else
         (with `fallback`) any word, as both stores do; (None, 0) when nothing matches."""
+        where, params = sql.where(filters)
         for any_term in (False, True) if fallback else (False,):
             match = fts_query(query, any_term=any_term)
             if match is None:
@@ -357,8 +361,8 @@ class EmbeddedStore:
             with self._lock:
                 try:
                     total = self.conn.execute(
-                        "SELECT count(*) FROM notices_fts JOIN notices n "
-                        f"ON n.id = notices_fts.rowid WHERE notices_fts MATCH ? AND {where}",
+                        f"SELECT count(*) FROM {sql.text_from(filters)} "
+                        f"WHERE notices_fts MATCH ? AND {where}",
                         (match, *params),
                     ).fetchone()[0]
                 except sqlite3.OperationalError as exc:
@@ -378,7 +382,7 @@ class EmbeddedStore:
         any_word_fallback: bool = True,
     ) -> tuple[list[tuple[str, float, list[str]]], int]:
         where, params = sql.where(filters)
-        match, total = self._match(query, where, params, any_word_fallback)
+        match, total = self._match(query, filters, any_word_fallback)
         if match is None or limit <= 0:
             return [], total
         if sort is None or sort.key is SortKey.RELEVANCE:
@@ -390,7 +394,7 @@ class EmbeddedStore:
                 f"SELECT n.uid, -bm25(notices_fts, {_BM25_WEIGHTS}) AS score, "
                 "snippet(notices_fts, 0, '<mark>', '</mark>', '…', 12), "
                 "snippet(notices_fts, 1, '<mark>', '</mark>', '…', 24) "
-                "FROM notices_fts JOIN notices n ON n.id = notices_fts.rowid "
+                f"FROM {sql.text_from(filters)} "
                 f"WHERE notices_fts MATCH ? AND {where} ORDER BY {order} LIMIT ? OFFSET ?",
                 (match, *params, limit, offset),
             ).fetchall()
@@ -433,13 +437,13 @@ class EmbeddedStore:
     def _vector_ranking(
         self, vector: np.ndarray, filters: Filters | None, limit: int
     ) -> tuple[list[tuple[str, float]], int]:
-        uids, matrix = self._vector_matrix()
+        stored = self._vector_matrix()
+        uids = stored.uids
         if not uids:
             return [], 0
-        scores = matrix @ np.asarray(vector, dtype=np.float32)
+        scores = stored.matrix @ np.asarray(vector, dtype=np.float32)
         if filters is not None and not filters.is_empty():
-            allowed = self._filtered_uids(filters)
-            mask = np.fromiter((u in allowed for u in uids), dtype=bool, count=len(uids))
+            mask = self._filtered_mask(filters, stored.ids)
             scores = np.where(mask, scores, -np.inf)
             total = int(mask.sum())
         else:
@@ -468,12 +472,21 @@ class EmbeddedStore:
         page = self._page(fused, effective_sort(sort, True), limit, offset)
         return SearchResult(hits=self._hits(page, highlights), total=max(text_total, len(fused)))
 
-    def _filtered_uids(self, filters: Filters) -> set[str]:
+    def _filtered_mask(self, filters: Filters, ids: np.ndarray) -> np.ndarray:
+        """Which of the notice row ids `ids` (-1: none) the filters keep, in SQL and numpy (no
+        Python loop over the stored notices)."""
         where, params = sql.where(filters)
         with self._lock:
-            return {
-                r[0] for r in self.conn.execute(f"SELECT uid FROM notices n WHERE {where}", params)
-            }
+            (text,) = self.conn.execute(  # one string: twice as fast as a row per id
+                f"SELECT group_concat(n.id) FROM {sql.notices_from(filters)} WHERE {where}",
+                params,
+            ).fetchone()
+        kept = np.fromstring(text or "", dtype=np.int64, sep=",")
+        if not len(kept) or not len(ids):
+            return np.zeros(len(ids), dtype=bool)
+        member = np.zeros(max(int(kept.max()), int(ids.max())) + 1, dtype=bool)
+        member[kept] = True
+        return (ids >= 0) & member[np.maximum(ids, 0)]
 
     def _hits(
         self, ranked: Sequence[tuple[str, float]], highlights: dict[str, list[str]]
@@ -502,47 +515,57 @@ class EmbeddedStore:
     def facets(
         self, filters: Filters | None = None, query: str | None = None
     ) -> dict[str, dict[str, int]]:
-        """Counts per value of each `FACET_FIELDS` facet over what the query + filters find."""
+        """Counts per value of each `FACET_FIELDS` facet over what the query + filters find
+        (every word, else any word, as text search does), counted in SQL."""
         where, params = sql.where(filters)
-        columns = (
-            "n.source, n.kind, n.status, n.reserved, n.social_clause, n.deadline_at, "
-            "n.departments, n.cpv, n.audiences"
-        )
-        sql_text = f"SELECT {columns} FROM notices n WHERE {where}"
-        args: tuple[Any, ...] = tuple(params)
-        if query and fts_query(query) is not None:
-            match, _ = self._match(query, where, params)
-            if match is None:
-                return {name: {} for name in FACET_FIELDS}
-            sql_text = (
-                f"SELECT {columns} FROM notices_fts JOIN notices n ON n.id = notices_fts.rowid "
-                f"WHERE notices_fts MATCH ? AND {where}"
-            )
-            args = (match, *params)
-        counts: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
         today = _now().date()
+        if not query or fts_query(query) is None:
+            return self._facet_counts(
+                f"FROM {sql.notices_from(filters)} WHERE {where}", params, today
+            )
+        counts: dict[str, dict[str, int]] = {}
+        for any_term in (False, True):
+            match = fts_query(query, any_term=any_term)
+            counts = self._facet_counts(
+                f"FROM {sql.text_from(filters)} WHERE notices_fts MATCH ? AND {where}",
+                [match, *params],
+                today,
+                query=query,
+            )
+            if counts["kind"]:  # every notice has a kind: some notice matched
+                break
+        return counts
+
+    def _facet_counts(
+        self, matching: str, params: Sequence[Any], today: date, query: str | None = None
+    ) -> dict[str, dict[str, int]]:
+        """The facets of the notices `matching` (`FROM … WHERE …` over alias `n`) selects."""
+        statement, args = sql.facets_sql(matching, params, today)
+        counts: dict[str, dict[str, int]] = {name: {} for name in FACET_FIELDS}
         with self._lock:
-            rows = self.conn.execute(sql_text, args).fetchall()
-        for source, kind, status, reserved, social, deadline_at, deps, cpvs, audiences in rows:
-            counts["source"][source] += 1
-            counts["kind"][kind] += 1
-            counts["status"][status] += 1
-            counts["reserved"][flag_label(None if reserved is None else bool(reserved))] += 1
-            counts["social_clause"][flag_label(None if social is None else bool(social))] += 1
-            deadline = datetime.fromisoformat(deadline_at) if deadline_at else None
-            counts["deadline"][deadline_bucket(deadline, today)] += 1
-            for dep in set(json.loads(deps)):
-                counts["department"][dep] += 1
-            for division in {c[:2] for c in json.loads(cpvs)}:
-                counts["cpv_division"][division] += 1
-            for audience in set(json.loads(audiences)):
-                counts["audience"][audience] += 1
-        return {name: _ordered(counter) for name, counter in counts.items()}
+            try:
+                rows = self.conn.execute(statement, args).fetchall()
+            except sqlite3.OperationalError as exc:
+                what = f"bad text query {query!r}" if query else "cannot count facets"
+                raise StoreError(f"embedded store: {what}: {exc}") from exc
+        for name, value, count in rows:
+            counts[name][value] = count
+        return {name: _ordered(found) for name, found in counts.items()}
 
 
-def _ordered(counter: Counter[str]) -> dict[str, int]:
+@dataclass(frozen=True)
+class _Vectors:
+    """Every stored vector, ordered by uid."""
+
+    uids: list[str]
+    matrix: np.ndarray
+    #: the notice row id of each vector (-1 if its notice is gone), what the filters select
+    ids: np.ndarray
+
+
+def _ordered(counts: Mapping[str, int]) -> dict[str, int]:
     """Largest first, ties by value: the order both stores give."""
-    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
