@@ -96,12 +96,26 @@ TED_XML = {
 }
 
 
+#: BT-02 codes given to the real API notices when a test asks for `notice-type` (CONSTRUCTED: the
+#: real response was fetched without that field), in the shapes the API may use
+TED_NOTICE_TYPES: dict[str, Any] = {
+    "475939-2026": "cn-standard",
+    "476004-2026": ["can-standard"],
+    "476630-2026": {"eng": ["pin-only"]},
+    "476633-2026": "cn-social",
+    "476651-2026": "veat",
+}
+
+
 def ted_routes(
     server: ReplayServer,
     per_page: int = 2,
     search_faults: list[str] | None = None,
     xml_faults: dict[str, list[str]] | None = None,
+    notice_types: dict[str, Any] | None = None,
 ) -> str:
+    """The search route (and each notice's XML); with `notice_types`, the search answers the
+    `notice-type` field for the notices named, and only when the request asks for it."""
     notices = copy.deepcopy(sample_json("ted_api_v3/ted_search_v3_subset.json")["notices"])
     for notice in notices:
         number = notice["publication-number"]
@@ -113,7 +127,11 @@ def ted_routes(
     def search(hit: Hit) -> Reply:
         request = hit.json()
         start = int(request.get("iterationNextToken") or 0)
-        page = notices[start : start + per_page]
+        page = copy.deepcopy(notices[start : start + per_page])
+        if notice_types and "notice-type" in request.get("fields", []):
+            for notice in page:
+                if notice["publication-number"] in notice_types:
+                    notice["notice-type"] = notice_types[notice["publication-number"]]
         following = start + per_page
         payload: dict[str, Any] = {"notices": page, "totalNoticeCount": len(notices)}
         if following < len(notices):

@@ -209,3 +209,32 @@ def test_html_entities_and_spaces_in_titles() -> None:
     notice["TI"] = {"fra": "  Suède &amp;amp; Norvège –\n  Services   juridiques "}
     n = PARSER.parse(json.dumps({"notices": [notice]}).encode(), "x.json").notices[0]
     assert n.title == "Suède & Norvège – Services juridiques"
+
+
+# --------------------------------------------------------------------------- notice kind
+
+
+@pytest.mark.parametrize(
+    ("fields", "kind"),
+    [
+        ({"notice-type": "cn-standard"}, NoticeKind.TENDER),
+        ({"notice-type": ["cn-social"]}, NoticeKind.TENDER),
+        ({"notice-type": {"eng": ["can-standard"]}}, NoticeKind.AWARD),
+        ({"notice-type": {"value": "pin-only"}}, NoticeKind.PIN),
+        ({"notice-type": "pin-cfc-standard"}, NoticeKind.PIN),
+        ({"notice-type": "veat"}, NoticeKind.AWARD),
+        ({"notice-type": "can-modif"}, NoticeKind.AWARD),
+        ({"notice-type": "corr"}, NoticeKind.OTHER),
+        ({"form-type": "competition"}, NoticeKind.TENDER),
+        ({"form-type": ["result"]}, NoticeKind.AWARD),
+        ({"form-type": "planning"}, NoticeKind.PIN),
+        ({"notice-type": "", "form-type": "dir-awa-pre"}, NoticeKind.AWARD),
+        ({}, NoticeKind.OTHER),
+    ],
+)
+def test_kind_from_notice_type_then_form_type(fields: dict[str, Any], kind: NoticeKind) -> None:
+    """The first real notice (no deadline, so `other` by itself) with the kind fields the live
+    spider asks for, in each shape a code field may take in the search API's JSON."""
+    real = {**payload()["notices"][0], **fields}
+    notice = PARSER.parse(json.dumps({"notices": [real]}).encode(), "page.json").notices[0]
+    assert notice.kind == kind

@@ -42,6 +42,8 @@ _FORM_TYPES = {
     "competition": NoticeKind.TENDER,
     "result": NoticeKind.AWARD,
     "planning": NoticeKind.PIN,
+    "dir-awa-pre": NoticeKind.AWARD,
+    "cont-modif": NoticeKind.AWARD,
 }
 
 
@@ -151,12 +153,24 @@ def build_notice(notice: object, source: str, origin: str = "") -> Notice:
     )
 
 
+def _code(value: object) -> str:
+    """The first code of a search-API code field, whatever its shape: "cn-standard",
+    ["cn-standard"], {"eng": ["cn-standard"]} (a language map) or {"value": "cn-standard"}."""
+    if isinstance(value, dict):
+        inner = value.get("value", next(iter(value.values()), None)) if value else None
+        return _code(inner)
+    if isinstance(value, list):
+        return next((code for code in map(_code, value) if code), "")
+    return str(value).strip().lower() if value not in (None, "") else ""
+
+
 def _kind(notice: dict[str, Any]) -> NoticeKind:
-    """notice-type (BT-02) when asked for, else form-type, else tender when a deadline is given."""
-    notice_type = notice.get("notice-type")
+    """notice-type (BT-02) when given, else form-type (BT-03), else tender when a deadline is
+    given, else other. Both fields are asked for by the live spider (`sources.ted.FIELDS`)."""
+    notice_type = _code(notice.get("notice-type"))
     if notice_type:
-        return f.notice_kind(str(_as_list(notice_type)[0]), "")
-    form_type = str(_as_list(notice.get("form-type"))[0]) if notice.get("form-type") else ""
+        return f.notice_kind(notice_type, "")
+    form_type = _code(notice.get("form-type"))
     if form_type in _FORM_TYPES:
         return _FORM_TYPES[form_type]
     has_deadline = any(notice.get(day) for day, _ in _DEADLINES)

@@ -8,10 +8,12 @@ Access:
     [`AND publication-date<=YYYYMMDD`], 100 notices a page in ITERATION mode (continuation
     token, no 15,000-notice cap). Then GET each notice's eForms XML (`links.xml.MUL`, else the
     `notice_url` template) for the fields the search result lacks (reserved participation BT-71,
-    lots, buyer address). No key needed.
+    lots, buyer address). No key needed. The search asks for `notice-type` and `form-type`, so
+    a search-result notice has its kind (tender, award, PIN) even without its XML.
 Arguments:
     since/until: publication days, inclusive. Without `since`, the watermark (last publication
-    day seen), else the last 7 days.
+    day seen), else the last 7 days. Options: page_size, notice_url, fetch_xml (false: keep the
+    search-result notices without fetching each XML, as `veilleuse sources check --fetch` does).
 Caveats:
     The watermark day is asked again (inclusive bound). When a notice's XML cannot be fetched or
     read, the search-result notice is kept (fewer fields) and the failure is reported, so the
@@ -35,10 +37,12 @@ from veilleuse.spiders.base import Paging, VeilleuseSpider, notice_item, problem
 from veilleuse.spiders.parsers import parse_payload
 from veilleuse.spiders.parsers.ted_api import ted_xml_url
 
-#: fields asked from the search API (what the `ted_api` parser reads)
+#: fields asked from the search API (what the `ted_api` parser reads); `notice-type` (BT-02)
+#: and `form-type` (BT-03) give a search-result notice its kind (tender, award, PIN)
 FIELDS = [
     "publication-number",
     "notice-type",
+    "form-type",
     "PD",
     "TI",
     "links",
@@ -131,7 +135,7 @@ class TedSpider(VeilleuseSpider):
             return
         fallback = result.notices[0]
         url = ted_xml_url(raw) or self.template_url(fallback.native_id)
-        if not url:
+        if not url or not _truthy(self.options.get("fetch_xml", True)):
             yield notice_item(fallback)
             return
         yield scrapy.Request(
@@ -167,6 +171,10 @@ class TedSpider(VeilleuseSpider):
         if fallback is not None:
             yield notice_item(fallback)
         yield from self.failed(failure)
+
+
+def _truthy(value: object) -> bool:
+    return str(value).strip().lower() not in ("false", "0", "no", "non", "")
 
 
 def aligned(full: Notice, fallback: Notice) -> Notice:
