@@ -3,6 +3,7 @@
 #
 #   scripts/elasticsearch.sh start    fetch (once), start a node on 127.0.0.1, print its URL last
 #   scripts/elasticsearch.sh stop     stop the node started here (by its saved PID), delete its data
+#                                     (never while a live process still names that data folder)
 #   scripts/elasticsearch.sh status   print the URL of the running node, or exit 1
 #   scripts/elasticsearch.sh fetch    only download + unpack the distribution into the cache
 #
@@ -130,10 +131,28 @@ live_pid() {
     echo "$pid"
 }
 
+# PIDs of live processes whose command line names the folder $1 (a node that still uses it,
+# whether or not its PID is the one saved: a node restarted by hand, a lost pid file).
+users_of() {
+    local dir="$1" proc pid
+    for proc in /proc/[0-9]*; do
+        pid="${proc#/proc/}"
+        [ "$pid" = "$$" ] && continue
+        tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -qF -- "$dir" && echo "$pid"
+    done
+    return 0
+}
+
+# Forget the saved node and delete its run folder — never while a live process still uses that
+# folder: then the state is kept and this fails, naming the PIDs.
 clear_state() {
     if [ -f "$STATE/run_dir" ]; then
-        local run
+        local run users
         run="$(cat "$STATE/run_dir")"
+        users="$(users_of "$run" | tr '\n' ' ')"
+        if [ -n "${users// /}" ]; then
+            die "not deleting $run: still used by live process(es) $users(stop them first)"
+        fi
         case "$run" in */veilleuse-es.*) rm -rf -- "$run" ;; esac
     fi
     rm -f "$STATE/pid" "$STATE/url" "$STATE/run_dir"
