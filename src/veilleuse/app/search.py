@@ -11,22 +11,16 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
 from veilleuse.app.context import Context
+from veilleuse.core.models import SearchMode
 from veilleuse.core.normalise import PARIS
 from veilleuse.search.store import MAX_WINDOW, Filters, Hit, Sort, effective_sort
 
 DEFAULT_PER_PAGE = 20
 _WORD = re.compile(r"[^\W_]", re.UNICODE)
-
-
-class SearchMode(StrEnum):
-    TEXT = "text"
-    VECTOR = "vector"
-    HYBRID = "hybrid"
 
 
 class SearchQuery(BaseModel):

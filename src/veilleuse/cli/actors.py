@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from veilleuse.app import actors
-from veilleuse.app.context import Context
 from veilleuse.cli.output import err, out
 from veilleuse.core.errors import NotFoundError
 
@@ -21,6 +19,9 @@ def actors_import(
     path: Annotated[Path, typer.Argument(help="YAML or CSV file of actor profiles")],
 ) -> None:
     """Import actor profiles, updating in place by identifier or SIRET."""
+    from veilleuse.app import actors
+    from veilleuse.app.context import Context
+
     with Context() as ctx:
         report = actors.import_actors(ctx, path)
     out.print(f"{report.read} profiles read: {report.created} created, {report.updated} updated")
@@ -31,6 +32,9 @@ def actors_import(
 @actors_app.command("list")
 def actors_list() -> None:
     """List actor profiles."""
+    from veilleuse.app import actors
+    from veilleuse.app.context import Context
+
     table = Table("id", "name", "family", "départements", "CPV")
     with Context() as ctx:
         for a in actors.list_actors(ctx):
@@ -47,6 +51,9 @@ def actors_list() -> None:
 @actors_app.command("show")
 def actors_show(actor_id: str) -> None:
     """Show one actor profile as JSON."""
+    from veilleuse.app import actors
+    from veilleuse.app.context import Context
+
     with Context() as ctx:
         try:
             actor = actors.get_actor(ctx, actor_id)

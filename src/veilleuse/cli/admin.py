@@ -5,8 +5,6 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from veilleuse.app.context import Context
-from veilleuse.app.index import migrate_index
 from veilleuse.cli.output import out
 from veilleuse.config.settings import describe, get_settings
 
@@ -24,6 +22,9 @@ def settings_cmd() -> None:
 @index_app.command("migrate")
 def index_migrate() -> None:
     """Build a new index version with the current mappings, reindex, and swap the alias."""
+    from veilleuse.app.context import Context
+    from veilleuse.app.index import migrate_index
+
     with Context() as ctx:
         done = migrate_index(ctx)
     out.print(done or "the embedded store has no index versions: nothing to migrate")

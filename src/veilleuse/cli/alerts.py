@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from veilleuse.app.alerts import AlertsReport, run_alerts
-from veilleuse.app.context import Context
 from veilleuse.cli.output import err, out
 from veilleuse.config.settings import get_settings
+
+if TYPE_CHECKING:
+    from veilleuse.app.alerts import AlertsReport
 
 
 def alerts_cmd(
@@ -31,6 +32,9 @@ def alerts_cmd(
 
         report = alerts_flow()
     else:
+        from veilleuse.app.alerts import run_alerts
+        from veilleuse.app.context import Context
+
         with Context(settings) as ctx:
             report = run_alerts(ctx)
     print_report(report, settings.mail.mode.value)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import typer
 
-from veilleuse.app.bid_outcomes import propose_outcomes
-from veilleuse.app.context import Context
 from veilleuse.cli.output import out
 
 bids_app = typer.Typer(help="The grouped-bid register.", no_args_is_help=True)
@@ -18,6 +16,9 @@ bids_app = typer.Typer(help="The grouped-bid register.", no_args_is_help=True)
 @bids_app.command("propose-outcomes")
 def propose_outcomes_cmd() -> None:
     """Propose an outcome to every open tender bid whose procedure a stored award concludes."""
+    from veilleuse.app.bid_outcomes import propose_outcomes
+    from veilleuse.app.context import Context
+
     with Context() as ctx:
         report = propose_outcomes(ctx)
     out.print(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from veilleuse.app.context import Context
-from veilleuse.app.doctor import blocks_weekly, diagnose
 from veilleuse.cli.output import out
 from veilleuse.config.settings import get_settings
 
@@ -18,6 +16,9 @@ MARKS = {
 
 def doctor() -> None:
     """Check records, store, model, mail, secrets, Prefect and sources; say how to fix each."""
+    from veilleuse.app.context import Context
+    from veilleuse.app.doctor import blocks_weekly, diagnose
+
     with Context(get_settings()) as ctx:
         checks = diagnose(ctx)
     for check in checks:

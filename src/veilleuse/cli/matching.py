@@ -8,11 +8,7 @@ from typing import Annotated
 
 import typer
 
-from veilleuse.app.context import Context
-from veilleuse.app.evaluation import run_evaluation
-from veilleuse.app.feedback import add_feedback, tune_weights
 from veilleuse.cli.output import out
-from veilleuse.matching.evaluation import format_table
 
 
 def feedback(
@@ -26,6 +22,9 @@ def feedback(
     ] = False,
 ) -> None:
     """Record that a match (or a grouped-bid suggestion) is relevant or not; rejected ones are not shown again."""
+    from veilleuse.app.context import Context
+    from veilleuse.app.feedback import add_feedback
+
     with Context() as ctx:
         add_feedback(
             ctx, actor_id, notice_uid, relevant, reason=reason, by=by, suggestion=suggestion
@@ -36,6 +35,9 @@ def feedback(
 
 def tune_weights_cmd() -> None:
     """Propose matching weights from the feedback given on matches (printed, not applied)."""
+    from veilleuse.app.context import Context
+    from veilleuse.app.feedback import tune_weights
+
     with Context() as ctx:
         report = tune_weights(ctx)
     result = report.result
@@ -64,6 +66,10 @@ def eval_cmd(
     ] = False,
 ) -> None:
     """Measure matching on a labelled set: CPV-only, keyword-only, embeddings-only and hybrid."""
+    from veilleuse.app.context import Context
+    from veilleuse.app.evaluation import run_evaluation
+    from veilleuse.matching.evaluation import format_table
+
     with Context() as ctx:
         report = run_evaluation(ctx, labels)
     print(json.dumps(report.as_dict()) if as_json else format_table(report))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from veilleuse.app.context import Context
-from veilleuse.app.reminders import RemindersReport, send_reminders
 from veilleuse.cli.output import err, out
 from veilleuse.config.settings import get_settings
+
+if TYPE_CHECKING:
+    from veilleuse.app.reminders import RemindersReport
 
 
 def reminders_cmd(
@@ -32,6 +33,9 @@ def reminders_cmd(
 
         report = reminders_flow()
     else:
+        from veilleuse.app.context import Context
+        from veilleuse.app.reminders import send_reminders
+
         with Context(settings) as ctx:
             report = send_reminders(ctx)
     print_report(report, settings.mail.mode.value, settings.digest.reminder_days_before)

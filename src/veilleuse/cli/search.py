@@ -9,11 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from veilleuse.app.context import Context
-from veilleuse.app.search import SearchMode, SearchQuery, search
 from veilleuse.cli.output import day, out
-from veilleuse.core.models import NoticeKind, NoticeStatus
-from veilleuse.search.store import Filters
+from veilleuse.core.models import NoticeKind, NoticeStatus, SearchMode
 
 
 def search_cmd(
@@ -38,6 +35,10 @@ def search_cmd(
     ] = False,
 ) -> None:
     """Search the configured store (embedded or Elasticsearch) with the shared filter language."""
+    from veilleuse.app.context import Context
+    from veilleuse.app.search import SearchQuery, search
+    from veilleuse.search.store import Filters
+
     filters = Filters(
         kinds=[NoticeKind(k) for k in kind or []],
         sources=source or [],

@@ -7,8 +7,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from veilleuse.app import sources
-from veilleuse.app.context import Context
 from veilleuse.cli.output import err, out, repo_file
 from veilleuse.cli.watch import print_dry_run
 
@@ -20,6 +18,9 @@ def sources_list(
     include_disabled: Annotated[bool, typer.Option("--all", help="Also disabled sources")] = False,
 ) -> None:
     """The source catalogue: name, kind, publisher, endpoint, schedule."""
+    from veilleuse.app import sources
+    from veilleuse.app.context import Context
+
     table = Table("source", "kind", "publisher", "endpoint", "schedule", "enabled")
     with Context() as ctx:
         lines = sources.list_sources(ctx, include_disabled)
@@ -41,6 +42,9 @@ def sources_status(
     runs: Annotated[int, typer.Option(help="Last runs shown per source")] = 1,
 ) -> None:
     """Per-source freshness (watermark, last run) and the last run reports with their problems."""
+    from veilleuse.app import sources
+    from veilleuse.app.context import Context
+
     with Context() as ctx:
         status = sources.sources_status(ctx, runs)
     table = Table(
@@ -83,6 +87,9 @@ def sources_check(
     ] = False,
 ) -> None:
     """Check every source's docstring (publisher, access, arguments, caveats) and the README table."""
+    from veilleuse.app import sources
+    from veilleuse.app.context import Context
+
     problems = sources.check_sources(repo_file("README.md"), write=write)
     for problem in problems:
         err.print(f"[red]{problem}[/red]")

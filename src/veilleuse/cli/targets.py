@@ -12,10 +12,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from veilleuse.app import plan_targets
-from veilleuse.app.context import Context
-from veilleuse.app.plan_targets import COMMAND_LINE, METRICS, parse_cli_period
-from veilleuse.app.search import paris_today
 from veilleuse.cli.output import out
 
 targets_app = typer.Typer(help="Targets of the local ESS plans (steering committee).",
@@ -30,6 +26,11 @@ def targets_set(
     value: Annotated[str, typer.Argument(help="The target (a share in percent: 30)")],
 ) -> None:
     """Set (or replace) the target of a metric for a territory and period."""
+    from veilleuse.app import plan_targets
+    from veilleuse.app.context import Context
+    from veilleuse.app.plan_targets import COMMAND_LINE, parse_cli_period
+    from veilleuse.app.search import paris_today
+
     with Context() as ctx:
         chosen = parse_cli_period(period, paris_today(ctx.now()))
         target, created = plan_targets.set_target(
@@ -47,6 +48,10 @@ def targets_list(
     territory: Annotated[str | None, typer.Option(help="Only this territory")] = None,
 ) -> None:
     """List the targets (of every territory, or of one)."""
+    from veilleuse.app import plan_targets
+    from veilleuse.app.context import Context
+    from veilleuse.app.plan_targets import COMMAND_LINE
+
     table = Table("id", "territory", "period", "first day", "last day", "metric", "value")
     with Context() as ctx:
         for t in plan_targets.list_targets(ctx, COMMAND_LINE, territory):
@@ -67,6 +72,10 @@ def targets_delete(
     target_id: Annotated[int, typer.Argument(help="Id from `targets list`")],
 ) -> None:
     """Remove a target."""
+    from veilleuse.app import plan_targets
+    from veilleuse.app.context import Context
+    from veilleuse.app.plan_targets import COMMAND_LINE
+
     with Context() as ctx:
         target = plan_targets.delete_target(ctx, COMMAND_LINE, target_id)
     out.print(
@@ -77,6 +86,8 @@ def targets_delete(
 @targets_app.command("metrics")
 def targets_metrics() -> None:
     """The metrics a target may be set for, with their unit."""
+    from veilleuse.app.plan_targets import METRICS
+
     table = Table("metric", "unit", "label")
     for metric in METRICS.values():
         table.add_row(metric.key, metric.unit.value, metric.label)

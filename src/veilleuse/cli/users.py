@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from veilleuse.app import accounts
-from veilleuse.app.context import Context
 from veilleuse.cli.output import out
 from veilleuse.core.accounts import Role
 
@@ -31,6 +29,9 @@ def users_create(
     ] = False,
 ) -> None:
     """Create an account; the password is asked twice (hidden) unless --password-stdin."""
+    from veilleuse.app import accounts
+    from veilleuse.app.context import Context
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -43,6 +44,9 @@ def users_create(
 @users_app.command("list")
 def users_list() -> None:
     """List accounts."""
+    from veilleuse.app import accounts
+    from veilleuse.app.context import Context
+
     table = Table("id", "e-mail", "name", "role", "territory", "actor", "active")
     with Context() as ctx:
         for u in accounts.list_users(ctx):
@@ -61,6 +65,9 @@ def users_list() -> None:
 @users_app.command("disable")
 def users_disable(email: Annotated[str, typer.Argument(help="E-mail of the account")]) -> None:
     """Disable an account: no more login, its sessions and API tokens stop working."""
+    from veilleuse.app import accounts
+    from veilleuse.app.context import Context
+
     with Context() as ctx:
         user = accounts.disable_user(ctx, accounts.get_user_by_email(ctx, email).id)
     out.print(f"account {user.email} disabled")

@@ -5,20 +5,19 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from veilleuse.app.context import Context
-from veilleuse.app.embed import embed_stage, pending_count
-from veilleuse.app.index import store_batches
-from veilleuse.app.sources import dry_run
-from veilleuse.app.weekly import WeeklyReport
 from veilleuse.cli.output import day, err, out
 from veilleuse.config.settings import Settings, get_settings
-from veilleuse.records.sources import SourceRun
+
+if TYPE_CHECKING:
+    from veilleuse.app.context import Context
+    from veilleuse.app.weekly import WeeklyReport
+    from veilleuse.records.sources import SourceRun
 
 
 def run_weekly(**params: Any) -> WeeklyReport:
@@ -40,6 +39,7 @@ def run_weekly(**params: Any) -> WeeklyReport:
 
 
 def print_weekly(report: WeeklyReport, settings: Settings) -> None:
+
     t = report.timings
     staged = report.staged
     out.print(
@@ -104,6 +104,8 @@ def demo(
     """Run the weekly watch on the bundled recorded sources and example actor profiles, then
     create the demo territories and accounts of the web app and a few invented grouped bids,
     and say how to log in."""
+    from veilleuse.app.context import Context
+
     run_weekly(source_dir=str(source_dir) if source_dir else None, load_demo_actors=True)
     from veilleuse.app.demo_accounts import seed_demo
     from veilleuse.app.demo_bids import seed_demo_bids
@@ -156,6 +158,8 @@ def collect(
     ] = False,
 ) -> None:
     """Collect the live sources of the catalogue into the store (incremental by watermark)."""
+    from veilleuse.app.context import Context
+    from veilleuse.app.index import store_batches
     from veilleuse.spiders.collect import collect_live
 
     with Context() as ctx:
@@ -167,6 +171,8 @@ def collect(
 
 
 def print_dry_run(ctx: Context, sources: list[str] | None, since: Any, until: Any) -> None:
+    from veilleuse.app.sources import dry_run
+
     for line in dry_run(ctx, sources, since, until):
         out.print(
             f"{line.source:<28} {line.status:<9} {line.notices} notices, "
@@ -177,6 +183,7 @@ def print_dry_run(ctx: Context, sources: list[str] | None, since: Any, until: An
 
 
 def print_runs(runs: list[SourceRun]) -> None:
+
     table = Table("source", "status", "fetched", "new", "updated", "unchanged", "rejected", "s")
     for r in runs:
         table.add_row(
@@ -197,6 +204,9 @@ def print_runs(runs: list[SourceRun]) -> None:
 
 def embed() -> None:
     """Embed every stored notice whose vector is missing or stale (cached by text)."""
+    from veilleuse.app.context import Context
+    from veilleuse.app.embed import embed_stage, pending_count
+
     with Context() as ctx, Progress(console=err) as progress:
         bar = progress.add_task("embedding", total=pending_count(ctx))
         report = embed_stage(ctx, progress=lambda n: progress.advance(bar, n))
