@@ -535,3 +535,67 @@ def test_french_analyzer_folds_and_stems_or_says_what_is_missing(es_url: str) ->
     finally:
         store.drop()
         store.close()
+
+
+# --------------------------------------------------------------------------- one-pass writes
+
+
+class CountingEmbedder:
+    """Texts → a unit vector from their length (deterministic); counts the texts it embeds."""
+
+    name = "count-model"
+    dimension = DIM
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls += len(texts)
+        return np.asarray([vec(1.0, len(t) % 7 + 1.0, 0.5, 0.25) for t in texts], np.float32)
+
+
+@pytest.mark.elasticsearch
+@pytest.mark.integration
+def test_one_pass_write_spans_chunks_with_a_repeated_uid(es_url: str) -> None:
+    """The next chunk is planned while the previous one is in flight; a uid written twice in
+    one call still ends as its last version, counted once created and once updated."""
+    store = make_store(es_url, bulk_chunk_size=2)
+    try:
+        first = [notice(f"boamp:{i}", f"Avis numéro {i}") for i in range(5)]
+        again = notice("boamp:1", "Avis numéro 1, corrigé")
+        embedder = CountingEmbedder()
+        report = store.write([*first, again], embedder=embedder)
+        assert sorted(report.created) == [f"boamp:{i}" for i in range(5)]
+        assert report.updated == ["boamp:1"] and report.failed == []
+        assert store.get("boamp:1").title == "Avis numéro 1, corrigé"  # type: ignore[union-attr]
+        assert store.uids_without_vector(embedder.name) == []
+        assert embedder.calls == 6
+    finally:
+        store.drop()
+        store.close()
+
+
+@pytest.mark.elasticsearch
+@pytest.mark.integration
+def test_one_pass_write_attaches_a_vector_to_an_unchanged_notice_without_one(
+    store: ElasticsearchStore,
+) -> None:
+    store.write([notice("boamp:1", "Nettoyage"), notice("boamp:2", "Espaces verts")])
+    store.set_vectors({"boamp:2": vec(1, 0, 0, 0)}, model="count-model")
+    embedder = CountingEmbedder()
+    report = store.write(
+        [notice("boamp:1", "Nettoyage"), notice("boamp:2", "Espaces verts")], embedder=embedder
+    )
+    assert sorted(report.unchanged) == ["boamp:1", "boamp:2"]
+    assert embedder.calls == 1  # boamp:2's vector is current: only boamp:1 is embedded
+    assert store.uids_without_vector("count-model") == []
+    assert np.allclose(store.get_vectors(["boamp:2"])["boamp:2"], vec(1, 0, 0, 0))
+
+
+def test_knn_prefilters_and_rescores_with_float_vectors() -> None:
+    clause = es_query.knn_clause(vec(1, 0, 0, 0), Filters(departments=["59"]), 20)
+    assert clause["filter"] == [{"terms": {"search.departments": ["59"]}}]
+    assert clause["num_candidates"] >= 100 and clause["k"] == 20
+    assert clause["rescore_vector"]["oversample"] >= 1
+    mapping = index_mappings("standard", 384)["properties"]["search"]["properties"]["vector"]
+    assert mapping["index_options"]["type"] == "int8_hnsw"

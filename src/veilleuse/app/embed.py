@@ -1,4 +1,6 @@
-"""Embed stage: vectors for stored notices that are new or whose text changed (cached by text)."""
+"""Embed stage: catch-up vectors for stored notices that still lack a current one (cached by
+text). The index stage already writes new and changed notices with their vectors; this stage
+embeds what it could not: notices written without an embedder, or after a change of model."""
 
 from __future__ import annotations
 

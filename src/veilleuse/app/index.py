@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from veilleuse.app.bid_outcomes import propose_outcomes
 from veilleuse.app.collect import StagedSource, unstage
 from veilleuse.app.context import Context
+from veilleuse.core.embedder import Embedder
 from veilleuse.core.models import Notice, NoticeKind, NoticeStatus
 from veilleuse.records import sources as source_records
 from veilleuse.records.db import Records
@@ -96,10 +97,13 @@ def store_batches(
     batches: dict[str, SourceBatch],
     now: datetime | None = None,
     started_at: datetime | None = None,
+    embedder: Embedder | None = None,
 ) -> list[SourceRun]:
     """Upsert each batch, apply status changes, record one SourceRun per source (in name order).
 
-    Notices of different sources in this run that are one opportunity get `also_in` first.
+    With `embedder`, new and changed notices are written with their vectors (one pass; the
+    embed stage then only catches up). Notices of different sources in this run that are one
+    opportunity get `also_in` first.
     Award notices among them then propose outcomes to the open grouped bids of their procedure
     (one `propose_outcomes` call for the whole run)."""
     now = now or datetime.now(UTC)
@@ -108,13 +112,13 @@ def store_batches(
     fresh = [n for b in batches.values() for n in b.notices]
     linked, relinked = link_across_runs(store, fresh)
     if relinked:  # stored notices of earlier runs that gained a link
-        index_notices(store, relinked, now=now)
+        index_notices(store, relinked, now=now, embedder=embedder)
     for source, batch in sorted(batches.items()):
         notices = [linked.get(n.uid, n) for n in batch.notices]
-        write = index_notices(store, notices, now=now)
+        write = index_notices(store, notices, now=now, embedder=embedder)
         amended = propagate_status(store, notices)
         if amended:
-            index_notices(store, amended, now=now)
+            index_notices(store, amended, now=now, embedder=embedder)
         problems = [str(p) for p in batch.problems] + [f"{u}: {w}" for u, w in write.failed]
         run = SourceRun(
             source=source,
@@ -145,10 +149,12 @@ def store_batches(
 
 
 def index_stage(ctx: Context, staged: Sequence[StagedSource]) -> list[SourceRun]:
-    """Store what the collect stage staged; the run's start is the earliest staging time."""
+    """Store what the collect stage staged, new and changed notices with their vectors (one
+    write per notice, not a write then a vector update); the run's start is the earliest
+    staging time."""
     batches = {s.source: unstage(s) for s in staged}
     started = min((datetime.fromisoformat(s.started_at) for s in staged), default=None)
-    return store_batches(ctx, batches, started_at=started)
+    return store_batches(ctx, batches, started_at=started, embedder=ctx.embedder)
 
 
 def migrate_index(ctx: Context) -> str | None:

@@ -13,17 +13,20 @@ hits the RRF score. Connection, lifecycle and bulk mechanics are in es_index.py.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
+from veilleuse.core.embedder import Embedder
 from veilleuse.core.errors import StoreError
 from veilleuse.core.models import Notice
 from veilleuse.search import es_query as q
-from veilleuse.search.es_index import EsIndex, Op, batched
+from veilleuse.search.es_index import EsIndex, Op, batched, reason
 from veilleuse.search.es_mapping import (
     SEARCH,
+    VECTOR_FIELD,
     from_document,
     iso_utc,
     to_document,
@@ -41,6 +44,7 @@ from veilleuse.search.store import (
     WriteReport,
     candidate_depth,
     effective_sort,
+    notice_vectors,
     page_hits,
     reciprocal_rank_fusion,
 )
@@ -54,35 +58,71 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _collect(results: list[tuple[str, str, str | None]], report: WriteReport) -> None:
+    """Add the outcome of one sent chunk to the report."""
+    for uid, outcome, error in results:
+        if error:
+            report.failed.append((uid, error))
+        else:
+            getattr(report, outcome).append(uid)
+
+
+def _stale_vector(source: dict[str, Any], model: str) -> bool:
+    """True when a stored document has no vector of `model` for its current content."""
+    derived = source.get(SEARCH) or {}
+    return derived.get("vector_model") != model or derived.get("vector_hash") != source.get(
+        "content_hash"
+    )
+
+
 class ElasticsearchStore(EsIndex):
     """NoticeStore over an Elasticsearch 8 cluster (or the local test node)."""
 
     # ------------------------------------------------------------------ writes
 
     def write(
-        self, notices: Iterable[Notice], policy: DuplicatePolicy = DuplicatePolicy.OVERWRITE
+        self,
+        notices: Iterable[Notice],
+        policy: DuplicatePolicy = DuplicatePolicy.OVERWRITE,
+        embedder: Embedder | None = None,
     ) -> WriteReport:
+        """Chunked bulk writes, vectors in the same requests when `embedder` is given.
+
+        One chunk is planned (stored hashes read with one `mget`, vectors computed) while the
+        previous one is being indexed by the server: a sender thread keeps one bulk request in
+        flight, so the client's work overlaps the server's. A chunk that shares a uid with the
+        one in flight waits for it first (its `mget` must see it). No refresh per request: one
+        at the end.
+        """
         report = WriteReport()
         es = self._ready()
-        touched = False
         floor = self._latest_instant()
-        with self._guard("write"):
+        inflight: Future[list[tuple[str, str, str | None]]] | None = None
+        inflight_uids: set[str] = set()
+        touched = False
+        with self._guard("write"), ThreadPoolExecutor(1, "veilleuse-bulk") as sender:
             for chunk in batched(notices, self.settings.bulk_chunk_size):
-                ops = self._plan(chunk, policy, _now(), report)
-                # the change instant is taken as late as possible: after planning, under the
-                # store's write lock, right before the chunk is sent (see Filters.updated_since)
-                with self._write_lock:
-                    self._stamp(ops, self._write_instant(floor))
-                    results = self._bulk(ops)
-                for uid, outcome, error in results:
-                    if error:
-                        report.failed.append((uid, error))
-                    else:
-                        getattr(report, outcome).append(uid)
+                uids = {n.uid for n in chunk}
+                if inflight is not None and not uids.isdisjoint(inflight_uids):
+                    _collect(inflight.result(), report)
+                    inflight = None
+                ops = self._plan(chunk, policy, _now(), report, embedder)
+                if inflight is not None:
+                    _collect(inflight.result(), report)
+                inflight, inflight_uids = sender.submit(self._send, ops, floor), uids
                 touched = touched or bool(ops)
+            if inflight is not None:
+                _collect(inflight.result(), report)
             if touched:
                 es.indices.refresh(index=self.alias)
         return report
+
+    def _send(self, ops: list[Op], floor: datetime | None) -> list[tuple[str, str, str | None]]:
+        """Stamp and send one chunk. The change instant is taken as late as possible: under the
+        store's write lock, right before the chunk is sent (see Filters.updated_since)."""
+        with self._write_lock:
+            self._stamp(ops, self._write_instant(floor))
+            return self._bulk(ops) if ops else []
 
     def _latest_instant(self) -> datetime | None:
         """The latest change instant the index shows (None when no document has one)."""
@@ -116,13 +156,22 @@ class ElasticsearchStore(EsIndex):
                 body[SEARCH]["updated_at"] = iso_utc(instant)
 
     def _plan(
-        self, chunk: list[Notice], policy: DuplicatePolicy, now: datetime, report: WriteReport
+        self,
+        chunk: list[Notice],
+        policy: DuplicatePolicy,
+        now: datetime,
+        report: WriteReport,
+        embedder: Embedder | None = None,
     ) -> list[Op]:
-        """Bulk operations for one chunk, decided against the stored content hashes."""
+        """Bulk operations for one chunk, decided against the stored content hashes (one
+        `mget` of a few small fields; the stored vectors only when they must be carried)."""
         chunk = [n if n.content_hash else n.with_hash() for n in chunk]
-        wanted = ["content_hash", "first_seen", f"{SEARCH}.vector*"]
+        wanted = ["content_hash", "first_seen", f"{SEARCH}.vector_model", f"{SEARCH}.vector_hash"]
+        if embedder is None:  # a changed notice keeps its (stale) vector until the embed stage
+            wanted.append(VECTOR_FIELD)
         stored = self._sources([n.uid for n in chunk], includes=wanted)
         ops: list[Op] = []
+        embed: list[tuple[Notice, dict[str, Any]]] = []  # notices and where their vector goes
         for notice in chunk:
             uid, prev = notice.uid, stored.get(notice.uid)
             if prev is not None:
@@ -133,7 +182,10 @@ class ElasticsearchStore(EsIndex):
                     report.failed.append((uid, "already stored (duplicate policy: fail)"))
                     continue
                 if prev.get("content_hash") == notice.content_hash:
-                    body = {"doc": {"last_seen": now.isoformat()}}
+                    body: dict[str, Any] = {"doc": {"last_seen": now.isoformat()}}
+                    if embedder is not None and _stale_vector(prev, embedder.name):
+                        body["doc"][SEARCH] = {}
+                        embed.append((notice, body["doc"][SEARCH]))
                     ops.append(("unchanged", uid, {"update": {"_id": uid}}, body))
                     continue
             first_seen = (
@@ -142,8 +194,7 @@ class ElasticsearchStore(EsIndex):
                 else notice.first_seen or now
             )
             kept = notice.model_copy(update={"first_seen": first_seen, "last_seen": now})
-            # a changed notice keeps its vector (uids_without_vector sees a stale hash) and its
-            # content changed now (`_stamp` sets the instant when the chunk is sent); an
+            # its content changed now (`_stamp` sets the instant when the chunk is sent); an
             # unchanged one (above) keeps its updated_at
             carried = {**vector_fields(prev or {}), "updated_at": iso_utc(now)}
             try:
@@ -153,12 +204,29 @@ class ElasticsearchStore(EsIndex):
                     (uid, f"cannot build the document: {type(exc).__name__}: {exc}")
                 )
                 continue
+            if embedder is not None:
+                embed.append((kept, doc[SEARCH]))
             ops.append(
                 ("created" if prev is None else "updated", uid, {"index": {"_id": uid}}, doc)
             )
             stored[uid] = {"content_hash": kept.content_hash, "first_seen": first_seen.isoformat()}
             stored[uid][SEARCH] = doc[SEARCH]
+        if embedder is not None and embed:
+            self._embed_into(embed, embedder)
         return ops
+
+    def _embed_into(self, targets: list[tuple[Notice, dict[str, Any]]], embedder: Embedder) -> None:
+        """Compute the vectors of a chunk in one call and put each in its document's `search`."""
+        vectors = notice_vectors(embedder, [n for n, _ in targets])
+        if vectors.shape[1:] != (self.dimension,):
+            raise StoreError(
+                f"embedder {embedder.name} gives vectors of shape {vectors.shape[1:]}, "
+                f"index has {self.dimension} dimensions"
+            )
+        for (notice, derived), vec in zip(targets, vectors, strict=True):
+            derived.update(
+                vector=vec.tolist(), vector_model=embedder.name, vector_hash=notice.content_hash
+            )
 
     def delete(self, uids: Sequence[str]) -> int:
         self._ready()
@@ -255,6 +323,49 @@ class ElasticsearchStore(EsIndex):
         source = raw["_source"]
         return Hit(from_document(source), score, highlights or [], updated_at_of(source))
 
+    def _msearch(self, action: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Several searches in one round trip (the server runs them in parallel)."""
+        es = self._ready()
+        searches: list[dict[str, Any]] = []
+        for body in bodies:
+            searches += [{}, {"_source": {"excludes": _HIT_EXCLUDES}, **body}]
+        with self._guard(action):
+            responses = list(es.msearch(index=self.alias, searches=searches)["responses"])
+        for response in responses:
+            if "error" in response:
+                raise StoreError(f"Elasticsearch: {action} failed ({reason(response['error'])})")
+        return responses
+
+    @staticmethod
+    def _text_body(
+        text: str,
+        filters: Filters | None,
+        size: int,
+        offset: int = 0,
+        sort: Sort | None = None,
+        *,
+        any_term: bool = False,
+    ) -> dict[str, Any] | None:
+        query = q.text_query(text, filters, any_term=any_term)
+        if query is None:
+            return None
+        return {
+            "query": query,
+            "from": offset,
+            "size": max(size, 0),
+            "track_total_hits": True,
+            "sort": q.sort_clause(sort or Sort()),
+            "highlight": q.highlight(text),
+        }
+
+    def _text_hits(self, response: dict[str, Any]) -> tuple[list[Hit], int]:
+        total = int(response["hits"]["total"]["value"])
+        hits = [
+            self._hit(h, float(h["_score"] or 0.0), q.highlights_of(h))
+            for h in response["hits"]["hits"]
+        ]
+        return hits, total
+
     def _text_ranking(
         self,
         text: str,
@@ -264,26 +375,20 @@ class ElasticsearchStore(EsIndex):
         sort: Sort | None = None,
         *,
         any_word_fallback: bool = True,
+        first: dict[str, Any] | None = None,
     ) -> tuple[list[Hit], int]:
+        """Every word, else (when none has them all) any word. `first`: the every-word
+        response when it was already fetched (hybrid search sends it with the kNN search)."""
         for any_term in (False, True) if any_word_fallback else (False,):
-            query = q.text_query(text, filters, any_term=any_term)
-            if query is None:
-                return [], 0
-            response = self._search(
-                "text search",
-                query=query,
-                from_=offset,
-                size=max(size, 0),
-                track_total_hits=True,
-                sort=q.sort_clause(sort or Sort()),
-                highlight=q.highlight(text),
-            )
-            total = int(response["hits"]["total"]["value"])
+            if first is not None and not any_term:
+                response = first
+            else:
+                body = self._text_body(text, filters, size, offset, sort, any_term=any_term)
+                if body is None:
+                    return [], 0
+                (response,) = self._msearch("text search", [body])
+            hits, total = self._text_hits(response)
             if total:
-                hits = [
-                    self._hit(h, float(h["_score"] or 0.0), q.highlights_of(h))
-                    for h in response["hits"]["hits"]
-                ]
                 return hits, total
         return [], 0
 
@@ -320,24 +425,16 @@ class ElasticsearchStore(EsIndex):
         hits = [self._hit(h, 0.0) for h in response["hits"]["hits"]]
         return SearchResult(hits=hits, total=int(response["hits"]["total"]["value"]))
 
-    def _vector_ranking(
-        self, vector: np.ndarray, filters: Filters | None, limit: int
-    ) -> tuple[list[Hit], int]:
-        if limit <= 0:
-            return [], 0
-        response = self._search(
-            "vector search", knn=q.knn_clause(vector, filters, limit), size=limit
-        )
+    def _vector_hits(self, response: dict[str, Any]) -> list[Hit]:
         hits = [
             self._hit(h, q.cosine_from_score(float(h["_score"]))) for h in response["hits"]["hits"]
         ]
         hits.sort(key=lambda h: (-h.score, h.notice.uid))
-        with self._guard("count"):
-            total = self.client.count(
-                index=self.alias,
-                query=q.filter_query(filters, {"exists": {"field": f"{SEARCH}.vector"}}),
-            )["count"]
-        return hits, int(total)
+        return hits
+
+    @staticmethod
+    def _knn_body(vector: np.ndarray, filters: Filters | None, limit: int) -> dict[str, Any]:
+        return {"knn": q.knn_clause(vector, filters, limit), "size": limit}
 
     def search_vector(
         self,
@@ -350,7 +447,19 @@ class ElasticsearchStore(EsIndex):
         order = effective_sort(sort, True)
         relevance = order.key is SortKey.RELEVANCE
         depth = offset + limit if relevance else candidate_depth(limit, offset)
-        hits, total = self._vector_ranking(vector, filters, depth)
+        if depth <= 0:
+            return SearchResult(hits=[], total=0)
+        # the kNN search and the count of notices with a vector, in one round trip
+        counted = q.filter_query(filters, {"exists": {"field": VECTOR_FIELD}})
+        knn, count = self._msearch(
+            "vector search",
+            [
+                self._knn_body(vector, filters, depth),
+                {"query": counted, "size": 0, "track_total_hits": True},
+            ],
+        )
+        hits = self._vector_hits(knn)
+        total = int(count["hits"]["total"]["value"])
         return SearchResult(hits=page_hits(hits, order, limit, offset), total=total)
 
     def search_hybrid(
@@ -363,8 +472,18 @@ class ElasticsearchStore(EsIndex):
         sort: Sort | None = None,
     ) -> SearchResult:
         depth = candidate_depth(limit, offset)
-        text, text_total = self._text_ranking(query, filters, depth)
-        vec, _ = self._vector_ranking(vector, filters, depth)
+        text_body = self._text_body(query, filters, depth)
+        bodies = [self._knn_body(vector, filters, depth)]
+        if text_body is not None:
+            bodies.append(text_body)
+        # the kNN search and the every-word search in one round trip; any word only if needed
+        responses = self._msearch("hybrid search", bodies)
+        vec = self._vector_hits(responses[0])
+        text, text_total = (
+            self._text_ranking(query, filters, depth, first=responses[1])
+            if text_body is not None
+            else ([], 0)
+        )
         by_uid = {h.notice.uid: h for h in vec}
         by_uid.update({h.notice.uid: h for h in text})  # text hits carry the highlights
         fused = reciprocal_rank_fusion([[h.notice.uid for h in text], [h.notice.uid for h in vec]])

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from veilleuse.core.embedder import Embedder
 from veilleuse.core.errors import StoreError
 from veilleuse.core.models import Notice
 from veilleuse.search import embedded_sql as sql
@@ -33,6 +34,7 @@ from veilleuse.search.store import (
     WriteReport,
     candidate_depth,
     effective_sort,
+    notice_vectors,
     reciprocal_rank_fusion,
 )
 
@@ -106,18 +108,28 @@ class EmbeddedStore:
     # ------------------------------------------------------------------ writes
 
     def write(
-        self, notices: Iterable[Notice], policy: DuplicatePolicy = DuplicatePolicy.OVERWRITE
+        self,
+        notices: Iterable[Notice],
+        policy: DuplicatePolicy = DuplicatePolicy.OVERWRITE,
+        embedder: Embedder | None = None,
     ) -> WriteReport:
         report = WriteReport()
+        seen: dict[str, Notice] = {}  # kept only to embed what this write created or changed
         with self._lock, self.conn:
             now = self._write_instant()
             for notice in notices:
+                if embedder is not None:
+                    seen[notice.uid] = notice
                 try:
                     self._write_one(notice, policy, now, report)
                 except (sqlite3.Error, ValueError, TypeError) as exc:
                     report.failed.append((notice.uid, f"{type(exc).__name__}: {exc}"))
         if report.created or report.updated:
             self._matrix = None
+        if embedder is not None:  # same call, right after the commit (see NoticeStore.write)
+            todo = [seen[u] for u in dict.fromkeys([*report.created, *report.updated])]
+            vectors = notice_vectors(embedder, todo)
+            self.set_vectors({n.uid: v for n, v in zip(todo, vectors, strict=True)}, embedder.name)
         return report
 
     def _write_instant(self) -> datetime:

@@ -1,4 +1,5 @@
-"""Index stage: upsert notices into the store, then embed only what is new or changed."""
+"""Index stage: upsert notices into the store, embedding what is new or changed in the same
+write when an embedder is given; `embed_missing` catches up on whatever still lacks a vector."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from veilleuse.core.deadlines import is_past
+from veilleuse.core.embedder import Embedder
 from veilleuse.core.models import Notice, NoticeStatus
-from veilleuse.search.store import DuplicatePolicy, NoticeStore, WriteReport
+from veilleuse.search.store import DuplicatePolicy, NoticeStore, WriteReport, notice_vectors
 
 
 def refresh_status(notice: Notice, now: datetime) -> Notice:
@@ -22,9 +24,16 @@ def index_notices(
     store: NoticeStore,
     notices: Sequence[Notice],
     now: datetime | None = None,
+    embedder: Embedder | None = None,
 ) -> WriteReport:
+    """Upsert `notices`; with `embedder`, new and changed ones are stored with their vectors
+    in the same write (one pass: no partial update per vector afterwards)."""
     now = now or datetime.now(UTC)
-    return store.write((refresh_status(n, now) for n in notices), policy=DuplicatePolicy.OVERWRITE)
+    return store.write(
+        (refresh_status(n, now) for n in notices),
+        policy=DuplicatePolicy.OVERWRITE,
+        embedder=embedder,
+    )
 
 
 def embed_missing(
@@ -38,7 +47,7 @@ def embed_missing(
     todo = store.uids_without_vector(name)
     for start in range(0, len(todo), batch_size):
         notices = store.get_many(todo[start : start + batch_size])
-        vectors = embedder.encode([n.text_for_embedding() for n in notices])  # type: ignore[attr-defined]
+        vectors = notice_vectors(embedder, notices)  # type: ignore[arg-type]
         store.set_vectors({n.uid: v for n, v in zip(notices, vectors, strict=True)}, model=name)
         if progress:
             progress(len(notices))

@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from pydantic import BaseModel, Field, field_validator
 
+from veilleuse.core.embedder import Embedder
 from veilleuse.core.models import Notice, NoticeKind, NoticeStatus, deadline_instant
 from veilleuse.core.normalise import fold
 
@@ -223,9 +224,17 @@ class NoticeStore(Protocol):
     """Where notices live. Connection is lazy: constructing a store touches nothing."""
 
     def write(
-        self, notices: Iterable[Notice], policy: DuplicatePolicy = DuplicatePolicy.OVERWRITE
+        self,
+        notices: Iterable[Notice],
+        policy: DuplicatePolicy = DuplicatePolicy.OVERWRITE,
+        embedder: Embedder | None = None,
     ) -> WriteReport:
-        """Upsert by uid; an unchanged content hash only refreshes `last_seen`."""
+        """Upsert by uid; an unchanged content hash only refreshes `last_seen`.
+
+        With `embedder`, every created or updated notice is stored with its vector
+        (`notice_vectors`) in the same write: no second pass of `set_vectors` for new content.
+        A backend may also attach a vector to an unchanged notice whose own is missing or stale;
+        the embed stage (`embed_missing`) catches up on whatever is left."""
         ...
 
     def get(self, uid: str) -> Notice | None: ...
@@ -298,6 +307,14 @@ class NoticeStore(Protocol):
     ) -> dict[str, dict[str, int]]: ...
 
     def close(self) -> None: ...
+
+
+def notice_vectors(embedder: Embedder, notices: Sequence[Notice]) -> np.ndarray:
+    """The vectors a store keeps for `notices` (one row each): what `write(embedder=...)` and
+    the embed stage both store, so the two paths never disagree."""
+    if not notices:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return np.asarray(embedder.encode([n.text_for_embedding() for n in notices]), np.float32)
 
 
 RRF_K = 60
