@@ -10,7 +10,7 @@ is yielded as plain JSON-able items (see `runner.py`) so that a crawl can run in
 Item shapes (the runner's contract):
   {"type": "notice", "notice": <Notice as JSON>}
   {"type": "problem", "origin": url, "reason": text, "record": id | None}
-  {"type": "failure", "origin": url, "reason": text}   # a fetch that failed for good
+  {"type": "failure", "origin": url, "reason": text[, "status": int]}   # failed for good
   {"type": "state", "etag": …, "last_modified": …, "watermark": …}
   {"type": "page", "origin": url, "status": int, "bytes": int}
 """
@@ -268,7 +268,10 @@ class VeilleuseSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         origin = request.url if request is not None else self.endpoint
         timeout = self.settings.getfloat("DOWNLOAD_TIMEOUT") if self.settings else None
-        yield {"type": "failure", "origin": origin, "reason": failure_reason(failure, timeout)}
+        item = {"type": "failure", "origin": origin, "reason": failure_reason(failure, timeout)}
+        if isinstance(failure.value, HttpError):
+            item["status"] = failure.value.response.status
+        yield item
 
     def state_item(self, **values: str | None) -> dict[str, Any]:
         return {"type": "state", **values}

@@ -34,6 +34,8 @@ class LiveBatch(SourceBatch):
     failed: bool = False
     complete: bool = False
     pages: int = 0
+    #: HTTP statuses of the pages read and of the fetches refused for good (see CrawlOutcome)
+    statuses: list[int] = field(default_factory=list)
     state: dict[str, str | None] = field(default_factory=dict)
     #: move the watermark once the batch is stored (a complete crawl, not a dry run)
     commit: bool = False
@@ -133,5 +135,6 @@ def to_batch(outcome: CrawlOutcome) -> LiveBatch:
         failed=bool(outcome.failures),
         complete=outcome.complete,
         pages=outcome.pages,
+        statuses=list(outcome.statuses),
         state=dict(outcome.state),
     )

@@ -59,6 +59,8 @@ class CrawlOutcome:
     state: dict[str, str | None] = field(default_factory=dict)
     pages: int = 0
     bytes: int = 0
+    #: HTTP status of every page read, and of every fetch refused for good, in order
+    statuses: list[int] = field(default_factory=list)
     finish_reason: str | None = None
     returncode: int | None = None
     duration_s: float = 0.0
@@ -145,11 +147,15 @@ def _fold(outcome: CrawlOutcome, item: dict[str, Any]) -> None:
         outcome.problems.append(Problem(item["origin"], item["reason"], item.get("record")))
     elif kind == "failure":
         outcome.failures.append(Problem(item["origin"], item["reason"]))
+        if item.get("status"):
+            outcome.statuses.append(int(item["status"]))
     elif kind == "state":
         outcome.state.update({k: v for k, v in item.items() if k != "type"})
     elif kind == "page":
         outcome.pages += 1
         outcome.bytes += int(item.get("bytes", 0))
+        if item.get("status"):
+            outcome.statuses.append(int(item["status"]))
     elif kind == "closed":
         outcome.finish_reason = item.get("reason")
 

@@ -37,6 +37,10 @@ from veilleuse.spiders.base import Paging, VeilleuseSpider
 from veilleuse.spiders.parsers.funding_common import parse_french_date
 
 
+#: the failure of a page whose `item` selector matches nothing (`sources check --fetch` reads it)
+NO_MATCH = "aucun appel trouvé avec le sélecteur de la page : la page a sans doute changé"
+
+
 def select(node: Selector | Response, expression: str | None) -> SelectorList[Selector]:
     if not expression:
         return SelectorList([])
@@ -81,12 +85,7 @@ class HtmlListingSpider(VeilleuseSpider):
         yield self.page_item(response)
         blocks = select(response, self.options.get("item"))
         if not blocks:
-            yield {
-                "type": "failure",
-                "origin": response.url,
-                "reason": "aucun appel trouvé avec le sélecteur de la page : "
-                "la page a sans doute changé",
-            }
+            yield {"type": "failure", "origin": response.url, "reason": NO_MATCH}
             return
         records = [self.record(block, response) for block in blocks]
         payload = json.dumps(records, ensure_ascii=False).encode("utf-8")
