@@ -9,59 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from replay import ReplayServer
-from replay_sources import (
-    AT_API_TOKEN,
-    ESSOR_OPTIONS,
-    FAST,
-    aides_territoires_routes,
-    boamp_records,
-    boamp_route,
-    decp_routes,
-    essor_routes,
-    feed_route,
-    ted_routes,
-)
+from replay_checks import kinds_catalogue
+from replay_sources import FAST
 
 from veilleuse.app.context import Context
 from veilleuse.app.source_checks import FetchCheck, failing, fetch_check
 from veilleuse.config.settings import get_settings
 from veilleuse.records import sources as source_records
 from veilleuse.records.db import Records
-from veilleuse.spiders.catalogue import SourceEntry, SourceKind
 
 pytestmark = pytest.mark.integration
-
-KINDS = {
-    "boamp": (SourceKind.API, "boamp_ods", "boamp:BoampSpider"),
-    "ted": (SourceKind.API, "ted_api", "ted:TedSpider"),
-    "aides-territoires": (
-        SourceKind.API,
-        "aides_territoires",
-        "aides_territoires:AidesTerritoiresSpider",
-    ),
-    "decp": (SourceKind.API, "decp", "decp:DecpSpider"),
-    "feed": (SourceKind.FEED, "rss", "feeds:FeedSpider"),
-    "html": (SourceKind.HTML, "calls_for_projects", "html_listing:HtmlListingSpider"),
-}
-
-
-def entry(name: str, kind: str, endpoint: str, **options: Any) -> SourceEntry:
-    source_kind, fmt, spider = KINDS[kind]
-    return SourceEntry(
-        name=name,
-        kind=source_kind,
-        publisher="test",
-        endpoint=endpoint,
-        schedule="0 6 * * 1",
-        format=fmt,
-        spider=f"veilleuse.spiders.sources.{spider}",
-        options=options,
-        enabled=False,
-    )
 
 
 @pytest.fixture
@@ -71,52 +31,11 @@ def ctx(tmp_path: Path) -> Iterator[Context]:
         yield context
 
 
-def catalogue(server: ReplayServer) -> list[SourceEntry]:
-    """One entry per source kind, plus the ways a source breaks."""
-    html = "text/html; charset=utf-8"
-    broken_options = {**ESSOR_OPTIONS, "item": ".appel-qui-n-existe-plus"}
-    dead_deadline = {**ESSOR_OPTIONS, "deadline": ".date-de-cloture"}
-    return [
-        entry("boamp", "boamp", boamp_route(server, boamp_records())),
-        entry("ted", "ted", ted_routes(server, per_page=5)),
-        entry(
-            "aides-territoires",
-            "aides-territoires",
-            aides_territoires_routes(server),
-            token=AT_API_TOKEN,
-            auth_path="../connexion/",
-        ),
-        entry(
-            "at-sans-jeton",
-            "aides-territoires",
-            server.url("/at/aids/"),
-            token="setting:sources.aides_territoires_token",
-        ),
-        entry("decp", "decp", decp_routes(server)),
-        entry("rss", "feed", feed_route(server)),
-        entry("atom", "feed", feed_route(server, "appels_a_projets_atom.xml")),
-        entry("essor", "html", essor_routes(server), **ESSOR_OPTIONS),
-        entry("essor-change", "html", server.static("/change.html", _essor_p1(), html),
-              **broken_options),
-        entry("essor-date", "html", server.static("/date.html", _essor_p1(), html),
-              **dead_deadline),
-        entry("essor-500", "html", server.static("/p500.html", b"", html, faults=["500"] * 5),
-              **ESSOR_OPTIONS),
-        entry("flux-illisible", "feed", server.static("/illisible.xml", _essor_p1(), html)),
-    ]  # fmt: skip
-
-
-def _essor_p1() -> bytes:
-    from replay_sources import REPLAY
-
-    return (REPLAY / "essor_listing_p1.html").read_bytes()
-
-
 def run(ctx: Context) -> dict[str, FetchCheck]:
     with ReplayServer() as server:
         lines = fetch_check(
             ctx,
-            catalogue=catalogue(server),
+            catalogue=kinds_catalogue(server),
             include_disabled=True,
             scrapy_overrides=FAST,
             today=date(2026, 2, 15),

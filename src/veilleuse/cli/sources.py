@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from veilleuse.cli.output import err, out, repo_file
-from veilleuse.cli.watch import print_dry_run
 
 sources_app = typer.Typer(help="Source catalogue, status and checks.", no_args_is_help=True)
 
@@ -81,24 +80,39 @@ def sources_status(
 
 @sources_app.command("check")
 def sources_check(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Sources to fetch (default: the enabled ones)")
+    ] = None,
     write: Annotated[bool, typer.Option(help="Regenerate the README source catalogue")] = False,
     fetch: Annotated[
-        bool, typer.Option(help="Also fetch one page per enabled source (dry run)")
+        bool,
+        typer.Option(
+            help="Also dry-run one page per source: HTTP status, items, fields missing, "
+            "selectors; exit 1 when one is broken or unconfigured"
+        ),
     ] = False,
+    include_disabled: Annotated[
+        bool, typer.Option("--all", help="With --fetch: also the disabled sources")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --fetch: a JSON report")] = False,
 ) -> None:
-    """Check every source's docstring (publisher, access, arguments, caveats) and the README table."""
+    """Check every source's docstring (publisher, access, arguments, caveats) and the README
+    table; with --fetch, whether each source answers and parses (nothing is stored)."""
     from veilleuse.app import sources
     from veilleuse.app.context import Context
+    from veilleuse.cli.source_checks import print_fetch_check
 
     problems = sources.check_sources(repo_file("README.md"), write=write)
     for problem in problems:
         err.print(f"[red]{problem}[/red]")
+    fit = True
     if fetch:
         with Context() as ctx:
-            print_dry_run(ctx, None, None, None)
-    if problems:
+            fit = print_fetch_check(ctx, names or [], include_disabled, as_json)
+    if problems or not fit:
         raise typer.Exit(1)
-    out.print("sources: docstrings complete, README catalogue up to date")
+    if not as_json:
+        out.print("sources: docstrings complete, README catalogue up to date")
 
 
 def register(app: typer.Typer) -> None:
