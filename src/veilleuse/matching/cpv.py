@@ -9,13 +9,12 @@ matrix product per level) so the matcher never loops over pairs in Python.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
-from functools import cache
-from importlib import resources
 
 import numpy as np
+
+from veilleuse.core.cpv_labels import cpv_label
+from veilleuse.core.cpv_labels import cpv_labels as cpv_labels  # re-exported for callers
 
 # (prefix length, closeness) from the most to the least specific; the full code counts 1.0
 LEVELS: tuple[tuple[int, float], ...] = ((8, 1.0), (4, 0.8), (3, 0.6), (2, 0.4))
@@ -84,28 +83,6 @@ def _indicator(sets: list[set[str]], index: dict[str, int]) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- labels
-
-
-@cache
-def _labels() -> dict[str, str]:
-    """code → French label, read once from the bundled CPV 2008 list (9,454 codes)."""
-    text = (
-        resources.files("veilleuse.config")
-        .joinpath("data/cpv_2008_fr.csv")
-        .read_text(encoding="utf-8")
-    )
-    return {row["code"]: row["label_fr"] for row in csv.DictReader(io.StringIO(text))}
-
-
-def cpv_labels() -> dict[str, str]:
-    """Every CPV code with its French label (a copy is not made: do not modify)."""
-    return _labels()
-
-
-def cpv_label(code: str) -> str | None:
-    """The French label of an 8-digit CPV code ('77310000' → "Réalisation et entretien d'espaces
-    verts"); a code with its check digit ('77310000-6') works too; unknown → None."""
-    return _labels().get(code.strip()[:8])
 
 
 def cpv_display(code: str) -> str:
