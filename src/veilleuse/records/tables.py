@@ -58,6 +58,32 @@ class MatchRow(Base):
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class MatchStateRow(Base):
+    """The hash a notice (kind "notice": content hash) or an actor (kind "actor": profile hash)
+    was last scored at by the match stage, with the matching version folded in."""
+
+    __tablename__ = "match_state"
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    ident: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MatchRunRow(Base):
+    """What one match run scored: all actors × open notices (full) or only what changed."""
+
+    __tablename__ = "match_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    mode: Mapped[str] = mapped_column(String(16))
+    actors: Mapped[int] = mapped_column(Integer)
+    notices: Mapped[int] = mapped_column(Integer)
+    changed_actors: Mapped[int] = mapped_column(Integer)
+    new_notices: Mapped[int] = mapped_column(Integer)
+    matches: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+
+
 class SuggestionRow(Base):
     __tablename__ = "suggestions"
     notice_uid: Mapped[str] = mapped_column(String(200), primary_key=True)
