@@ -307,4 +307,10 @@ def test_a_text_match_drives_and_notices_are_read_from_the_narrow_index(
     assert text[0].startswith("SCAN notices_fts")
     assert text[1].startswith(f"SEARCH n USING COVERING INDEX {sql.NARROW}")
     listing = plan(f"SELECT count(*) FROM {sql.notices_from(filters)} WHERE {where}", params)
+    # the département's notices come from its table's index, each then read from the narrow one
+    assert listing[0].startswith(f"SEARCH n USING COVERING INDEX {sql.NARROW} (id=?")
+    assert any("notice_departements" in step for step in listing[1:])
+    open_only = Filters(kinds=[NoticeKind.TENDER])
+    where, params = sql.where(open_only)
+    listing = plan(f"SELECT count(*) FROM {sql.notices_from(open_only)} WHERE {where}", params)
     assert listing[0] == f"SCAN n USING COVERING INDEX {sql.NARROW}"

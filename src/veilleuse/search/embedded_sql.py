@@ -57,8 +57,45 @@ CREATE TABLE IF NOT EXISTS vectors (
     uid TEXT PRIMARY KEY,
     model TEXT NOT NULL,
     content_hash TEXT NOT NULL,
-    vec BLOB NOT NULL
+    vec BLOB NOT NULL,
+    generation INTEGER NOT NULL DEFAULT 0
 );
+-- the département and CPV lists of each notice, one row per value, so a filter on them is an
+-- index lookup instead of decoding the JSON of every notice; kept by the triggers below
+CREATE TABLE IF NOT EXISTS notice_departements (
+    dept TEXT NOT NULL, notice_rowid INTEGER NOT NULL, PRIMARY KEY (dept, notice_rowid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notice_cpv (
+    cpv TEXT NOT NULL, notice_rowid INTEGER NOT NULL, PRIMARY KEY (cpv, notice_rowid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value NOT NULL);
+"""
+
+# after the migration: the columns they read exist
+TRIGGERS = """
+CREATE TRIGGER IF NOT EXISTS notices_lists_insert AFTER INSERT ON notices BEGIN
+    INSERT OR IGNORE INTO notice_departements (dept, notice_rowid)
+        SELECT value, NEW.id FROM json_each(NEW.departments);
+    INSERT OR IGNORE INTO notice_cpv (cpv, notice_rowid)
+        SELECT value, NEW.id FROM json_each(NEW.cpv);
+END;
+CREATE TRIGGER IF NOT EXISTS notices_lists_update AFTER UPDATE OF departments, cpv ON notices
+BEGIN
+    DELETE FROM notice_departements WHERE notice_rowid = OLD.id;
+    DELETE FROM notice_cpv WHERE notice_rowid = OLD.id;
+    INSERT OR IGNORE INTO notice_departements (dept, notice_rowid)
+        SELECT value, NEW.id FROM json_each(NEW.departments);
+    INSERT OR IGNORE INTO notice_cpv (cpv, notice_rowid)
+        SELECT value, NEW.id FROM json_each(NEW.cpv);
+END;
+CREATE TRIGGER IF NOT EXISTS notices_lists_delete AFTER DELETE ON notices BEGIN
+    DELETE FROM notice_departements WHERE notice_rowid = OLD.id;
+    DELETE FROM notice_cpv WHERE notice_rowid = OLD.id;
+END;
+-- a removed vector invalidates the vector cache's rows (see `vector_array`)
+CREATE TRIGGER IF NOT EXISTS vectors_removed AFTER DELETE ON vectors BEGIN
+    UPDATE store_meta SET value = value + 1 WHERE key = 'vectors_removed';
+END;
 """
 
 # created after the migration, so that an old file has the columns before they are indexed
@@ -70,6 +107,9 @@ CREATE INDEX IF NOT EXISTS notices_published ON notices(published);
 CREATE INDEX IF NOT EXISTS notices_updated ON notices(updated_at);
 CREATE INDEX IF NOT EXISTS notices_first_seen ON notices(first_seen);
 CREATE INDEX IF NOT EXISTS notices_amount ON notices(amount);
+CREATE INDEX IF NOT EXISTS notice_departements_notice ON notice_departements(notice_rowid);
+CREATE INDEX IF NOT EXISTS notice_cpv_notice ON notice_cpv(notice_rowid);
+CREATE INDEX IF NOT EXISTS vectors_generation ON vectors(generation);
 -- the ORDER BY of the common sorts, expression for expression (`order_by`), so a listing page
 -- is read from an index instead of sorting the table: measured 40 ms → 0.01 ms on 20 000 notices
 CREATE INDEX IF NOT EXISTS notices_by_deadline ON notices(
@@ -166,7 +206,56 @@ def row_values(
     )
 
 
+#: `PRAGMA user_version` of a current file. 1: the département and CPV tables, the vector
+#: generations and `store_meta` (a file before it reads 0)
+SCHEMA_VERSION = 1
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Bring an older store file to the current schema in place; the names of what was added.
+
+    Columns come first (`ADDED_COLUMNS`), then each schema version's step, in one transaction
+    each, so a file opened by two processes at once or interrupted midway is migrated once.
+    """
+    added = _add_columns(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version < 1:
+            added += _version_1(conn)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return added
+
+
+def _version_1(conn: sqlite3.Connection) -> list[str]:
+    """The département and CPV tables filled from the notices' lists, the vector generations."""
+    added = []
+    if "generation" not in {row[1] for row in conn.execute("PRAGMA table_info(vectors)")}:
+        conn.execute("ALTER TABLE vectors ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
+        added.append("vectors.generation")
+    conn.execute("DELETE FROM notice_departements")
+    conn.execute("DELETE FROM notice_cpv")
+    conn.execute(
+        "INSERT OR IGNORE INTO notice_departements (dept, notice_rowid) "
+        "SELECT j.value, n.id FROM notices n, json_each(n.departments) j"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO notice_cpv (cpv, notice_rowid) "
+        "SELECT j.value, n.id FROM notices n, json_each(n.cpv) j"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO store_meta (key, value) VALUES "
+        "('store_id', lower(hex(randomblob(8)))), ('vectors_generation', 0), "
+        "('vectors_removed', 0)"
+    )
+    return [*added, "notice_departements", "notice_cpv"]
+
+
+def _add_columns(conn: sqlite3.Connection) -> list[str]:
     """Add the columns an older store file lacks and fill them from the stored documents.
 
     `updated_at` of an existing notice is unknown: it is backfilled with its first sighting
@@ -258,22 +347,18 @@ def where(filters: Filters | None) -> tuple[str, list[Any]]:
     if filters.uids:
         any_of("n.uid", filters.uids)
     if filters.departments:
-        any_in_json("n.departments", filters.departments)
+        marks = ",".join("?" * len(filters.departments))
+        clauses.append(
+            f"n.id IN (SELECT notice_rowid FROM notice_departements WHERE dept IN ({marks}))"
+        )
+        params.extend(filters.departments)
     if filters.audiences:
         any_in_json("n.audiences", filters.audiences)
     if filters.cpv_prefixes:
-        prefixes = filters.cpv_prefixes
-        quick = " OR ".join("instr(n.cpv, ?)" for _ in prefixes)
-        ors = " OR ".join("substr(value, 1, ?) = ?" for _ in prefixes)
-        later.append(
-            (
-                f"(({quick}) AND EXISTS (SELECT 1 FROM json_each(n.cpv) WHERE {ors}))",
-                [
-                    *(json.dumps(prefix)[:-1] for prefix in prefixes),
-                    *(part for prefix in prefixes for part in (len(prefix), prefix)),
-                ],
-            )
-        )
+        ranges = [prefix_range(prefix) for prefix in filters.cpv_prefixes]
+        ors = " OR ".join("(cpv >= ? AND cpv < ?)" for _ in ranges)
+        clauses.append(f"n.id IN (SELECT notice_rowid FROM notice_cpv WHERE {ors})")
+        params.extend(bound for pair in ranges for bound in pair)
     if filters.reserved is not None:
         compare("n.reserved", "=", int(filters.reserved))
     if filters.social_clause is not None:
@@ -304,6 +389,13 @@ def where(filters: Filters | None) -> tuple[str, list[Any]]:
         clauses.append(clause)
         params.extend(values)
     return " AND ".join(clauses), params
+
+
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """The half-open text range of the strings starting with `prefix` (an index range scan)."""
+    if not prefix:
+        return "", "\U0010ffff"
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def notices_from(filters: Filters | None) -> str:

@@ -12,7 +12,6 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from veilleuse.search.store import (
     notice_vectors,
     reciprocal_rank_fusion,
 )
+from veilleuse.search.vector_array import VectorCache, next_generation
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _BM25_WEIGHTS = "10.0, 1.0"  # title, body
@@ -78,7 +78,7 @@ class EmbeddedStore:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
-        self._matrix: _Vectors | None = None
+        self._vectors = VectorCache(self.path)  # touches no file until a vector search
         #: the last write instant taken here (a notice deleted since may have held it)
         self._last_instant: datetime | None = None
 
@@ -94,6 +94,7 @@ class EmbeddedStore:
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.executescript(sql.TABLES)
                 sql.migrate(conn)
+                conn.executescript(sql.TRIGGERS)
                 conn.executescript(sql.INDEXES)
             except sqlite3.Error as exc:
                 raise StoreError(f"embedded store {self.path}: cannot open ({exc})") from exc
@@ -124,8 +125,6 @@ class EmbeddedStore:
                     self._write_one(notice, policy, now, report)
                 except (sqlite3.Error, ValueError, TypeError) as exc:
                     report.failed.append((notice.uid, f"{type(exc).__name__}: {exc}"))
-        if report.created or report.updated:
-            self._matrix = None
         if embedder is not None:  # same call, right after the commit (see NoticeStore.write)
             todo = [seen[u] for u in dict.fromkeys([*report.created, *report.updated])]
             vectors = notice_vectors(embedder, todo)
@@ -217,7 +216,6 @@ class EmbeddedStore:
                 self.conn.execute("DELETE FROM notices WHERE id = ?", (row[0],))
                 self.conn.execute("DELETE FROM vectors WHERE uid = ?", (uid,))
                 deleted += 1
-        self._matrix = None
         return deleted
 
     # ------------------------------------------------------------------ reads
@@ -267,7 +265,11 @@ class EmbeddedStore:
     # ------------------------------------------------------------------ vectors
 
     def set_vectors(self, vectors: dict[str, np.ndarray], model: str) -> None:
+        """Store vectors under one new generation, which the vector cache reads back."""
+        if not vectors:
+            return
         with self._lock, self.conn:
+            generation = next_generation(self.conn)
             for uid, vec in vectors.items():
                 row = self.conn.execute(
                     "SELECT content_hash FROM notices WHERE uid = ?", (uid,)
@@ -276,12 +278,12 @@ class EmbeddedStore:
                     continue
                 blob = np.asarray(vec, dtype=np.float32).tobytes()
                 self.conn.execute(
-                    "INSERT INTO vectors (uid, model, content_hash, vec) VALUES (?,?,?,?) "
-                    "ON CONFLICT(uid) DO UPDATE SET model=excluded.model, "
-                    "content_hash=excluded.content_hash, vec=excluded.vec",
-                    (uid, model, row[0], blob),
+                    "INSERT INTO vectors (uid, model, content_hash, vec, generation) "
+                    "VALUES (?,?,?,?,?) ON CONFLICT(uid) DO UPDATE SET model=excluded.model, "
+                    "content_hash=excluded.content_hash, vec=excluded.vec, "
+                    "generation=excluded.generation",
+                    (uid, model, row[0], blob, generation),
                 )
-        self._matrix = None
 
     def uids_without_vector(self, model: str) -> list[str]:
         with self._lock:
@@ -304,25 +306,6 @@ class EmbeddedStore:
                     out[uid] = np.frombuffer(blob, dtype=np.float32)
         return out
 
-    def _vector_matrix(self) -> _Vectors:
-        """All stored vectors as one matrix, kept in memory until the next write."""
-        if self._matrix is None:
-            with self._lock:
-                rows = self.conn.execute(
-                    "SELECT v.uid, v.vec, n.id FROM vectors v LEFT JOIN notices n ON n.uid = v.uid "
-                    "ORDER BY v.uid"
-                ).fetchall()
-            matrix = (
-                np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
-                if rows
-                else np.zeros((0, 0), dtype=np.float32)
-            )
-            ids = np.fromiter(
-                (-1 if r[2] is None else r[2] for r in rows), dtype=np.int64, count=len(rows)
-            )
-            self._matrix = _Vectors([r[0] for r in rows], matrix, ids)
-        return self._matrix
-
     # ------------------------------------------------------------------ search
 
     def search_text(
@@ -338,10 +321,14 @@ class EmbeddedStore:
         order = effective_sort(sort, has_words)
         if not has_words:
             return self._listing(filters, limit, offset, order)
-        ranked, total = self._text_ranking(
+        ranked, total, match = self._text_ranking(
             query, filters, limit, offset, order, any_word_fallback=any_word_fallback
         )
-        hits = self._hits([(uid, score) for uid, score, _ in ranked], {u: h for u, _, h in ranked})
+        marked = self._highlights(match, [rowid for _, _, rowid in ranked])
+        hits = self._hits(
+            [(uid, score) for uid, score, _ in ranked],
+            {uid: marked.get(rowid, []) for uid, _, rowid in ranked},
+        )
         return SearchResult(hits=hits, total=total)
 
     def _listing(
@@ -360,29 +347,6 @@ class EmbeddedStore:
             ).fetchall()
         return SearchResult(hits=self._hits([(r[0], 0.0) for r in rows], {}), total=int(total))
 
-    def _match(
-        self, query: str, filters: Filters | None, fallback: bool = True
-    ) -> tuple[str | None, int]:
-        """The FTS match to use and its total: every word when some notice has them all, else
-        (with `fallback`) any word, as both stores do; (None, 0) when nothing matches."""
-        where, params = sql.where(filters)
-        for any_term in (False, True) if fallback else (False,):
-            match = fts_query(query, any_term=any_term)
-            if match is None:
-                return None, 0
-            with self._lock:
-                try:
-                    total = self.conn.execute(
-                        f"SELECT count(*) FROM {sql.text_from(filters)} "
-                        f"WHERE notices_fts MATCH ? AND {where}",
-                        (match, *params),
-                    ).fetchone()[0]
-                except sqlite3.OperationalError as exc:
-                    raise StoreError(f"embedded store: bad text query {query!r}: {exc}") from exc
-            if total:
-                return match, int(total)
-        return None, 0
-
     def _text_ranking(
         self,
         query: str,
@@ -392,28 +356,71 @@ class EmbeddedStore:
         sort: Sort | None = None,
         *,
         any_word_fallback: bool = True,
-    ) -> tuple[list[tuple[str, float, list[str]]], int]:
+    ) -> tuple[list[tuple[str, float, int]], int, str | None]:
+        """(uid, score, row id) of a page of matches, the total and the FTS match used: every
+        word when some notice has them all, else (with `any_word_fallback`) any word, as both
+        stores do. The page and the total come from one pass over the matches (a materialised
+        common table expression); highlights are drawn for a page only (`_highlights`)."""
         where, params = sql.where(filters)
-        match, total = self._match(query, filters, any_word_fallback)
-        if match is None or limit <= 0:
-            return [], total
         if sort is None or sort.key is SortKey.RELEVANCE:
-            order = "score DESC, n.uid"
+            page = "SELECT id, uid, score, (SELECT count(*) FROM m) FROM m ORDER BY score DESC, uid"
         else:
-            order = sql.order_by(sort)
+            page = (
+                "SELECT m.id, m.uid, m.score, (SELECT count(*) FROM m) FROM m "
+                f"JOIN notices n ON n.id = m.id ORDER BY {sql.order_by(sort)}"
+            )
+        matched = (
+            f"SELECT n.id AS id, n.uid AS uid, -bm25(notices_fts, {_BM25_WEIGHTS}) AS score "
+            f"FROM {sql.text_from(filters)} WHERE notices_fts MATCH ? AND {where}"
+        )
+        for any_term in (False, True) if any_word_fallback else (False,):
+            match = fts_query(query, any_term=any_term)
+            if match is None:
+                break
+            if limit <= 0:
+                total = self._count_matches(match, filters, query)
+                rows = []
+            else:
+                rows = self._run_text(
+                    f"WITH m AS MATERIALIZED ({matched}) {page} LIMIT ? OFFSET ?",
+                    (match, *params, limit, offset),
+                    query,
+                )
+                total = rows[0][3] if rows else 0
+                if not rows and offset > 0:  # past the last page: count apart
+                    total = self._count_matches(match, filters, query)
+            if total:
+                return [(uid, float(score), rowid) for rowid, uid, score, _ in rows], total, match
+        return [], 0, None
+
+    def _count_matches(self, match: str, filters: Filters | None, query: str) -> int:
+        where, params = sql.where(filters)
+        rows = self._run_text(
+            f"SELECT count(*) FROM {sql.text_from(filters)} WHERE notices_fts MATCH ? AND {where}",
+            (match, *params),
+            query,
+        )
+        return int(rows[0][0])
+
+    def _run_text(self, statement: str, params: Sequence[Any], query: str) -> list[Any]:
+        with self._lock:
+            try:
+                return self.conn.execute(statement, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"embedded store: bad text query {query!r}: {exc}") from exc
+
+    def _highlights(self, match: str | None, ids: Sequence[int]) -> dict[int, list[str]]:
+        """The marked passages of title and body of the notices `ids` (row ids) for `match`."""
+        if match is None or not ids:
+            return {}
         with self._lock:
             rows = self.conn.execute(
-                f"SELECT n.uid, -bm25(notices_fts, {_BM25_WEIGHTS}) AS score, "
-                "snippet(notices_fts, 0, '<mark>', '</mark>', '…', 12), "
-                "snippet(notices_fts, 1, '<mark>', '</mark>', '…', 24) "
-                f"FROM {sql.text_from(filters)} "
-                f"WHERE notices_fts MATCH ? AND {where} ORDER BY {order} LIMIT ? OFFSET ?",
-                (match, *params, limit, offset),
+                "SELECT rowid, snippet(notices_fts, 0, '<mark>', '</mark>', '…', 12), "
+                "snippet(notices_fts, 1, '<mark>', '</mark>', '…', 24) FROM notices_fts "
+                "WHERE notices_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))",
+                (match, json.dumps(list(ids))),
             ).fetchall()
-        ranked = [
-            (uid, float(score), [s for s in (t, b) if "<mark>" in s]) for uid, score, t, b in rows
-        ]
-        return ranked, total
+        return {rowid: [s for s in (t, b) if "<mark>" in s] for rowid, t, b in rows}
 
     def search_vector(
         self,
@@ -449,23 +456,41 @@ class EmbeddedStore:
     def _vector_ranking(
         self, vector: np.ndarray, filters: Filters | None, limit: int
     ) -> tuple[list[tuple[str, float]], int]:
-        stored = self._vector_matrix()
-        uids = stored.uids
-        if not uids:
+        """Exact cosine ranking over the vector cache, restricted to the filtered notices."""
+        with self._lock:
+            stored = self._vectors.rows(self.conn)
+        if not len(stored.rowids):
             return [], 0
-        scores = stored.matrix @ np.asarray(vector, dtype=np.float32)
-        if filters is not None and not filters.is_empty():
-            mask = self._filtered_mask(filters, stored.ids)
-            scores = np.where(mask, scores, -np.inf)
-            total = int(mask.sum())
+        query = np.asarray(vector, dtype=np.float32)
+        if filters is None or filters.is_empty():
+            rows = np.flatnonzero(stored.notice_ids >= 0)
         else:
-            total = len(uids)
+            rows = stored.rows_of(self._filtered_ids(filters))
+        if len(rows) * 4 > len(stored.rowids):  # most rows: one pass over the whole array
+            scores = np.asarray(stored.matrix @ query)[rows]
+        else:  # a few: gather them (reads only their pages)
+            scores = np.asarray(stored.matrix[rows] @ query)
+        total = len(rows)
         k = min(limit, total)
         if k <= 0:
             return [], total
         top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.lexsort((np.array([uids[i] for i in top]), -scores[top]))]
-        return [(uids[i], float(scores[i])) for i in top], total
+        ids = stored.notice_ids[rows[top]]
+        uids = self._uids_of([int(i) for i in ids])
+        ranked = sorted(
+            ((uids[int(i)], float(s)) for i, s in zip(ids, scores[top], strict=True)),
+            key=lambda pair: (-pair[1], pair[0]),
+        )
+        return ranked, total
+
+    def _uids_of(self, ids: list[int]) -> dict[int, str]:
+        with self._lock:
+            return dict(
+                self.conn.execute(
+                    "SELECT id, uid FROM notices WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(ids),),
+                ).fetchall()
+            )
 
     def search_hybrid(
         self,
@@ -477,28 +502,27 @@ class EmbeddedStore:
         sort: Sort | None = None,
     ) -> SearchResult:
         depth = candidate_depth(limit, offset)
-        text, text_total = self._text_ranking(query, filters, depth)
+        text, text_total, match = self._text_ranking(query, filters, depth)
         vec, _ = self._vector_ranking(vector, filters, depth)
         fused = reciprocal_rank_fusion([[u for u, _, _ in text], [u for u, _ in vec]])
-        highlights = {u: h for u, _, h in text}
         page = self._page(fused, effective_sort(sort, True), limit, offset)
+        rowids = {uid: rowid for uid, _, rowid in text}
+        on_page = [rowids[uid] for uid, _ in page if uid in rowids]
+        marked = self._highlights(match, on_page)
+        highlights = {uid: marked.get(rowid, []) for uid, rowid in rowids.items()}
         return SearchResult(hits=self._hits(page, highlights), total=max(text_total, len(fused)))
 
-    def _filtered_mask(self, filters: Filters, ids: np.ndarray) -> np.ndarray:
-        """Which of the notice row ids `ids` (-1: none) the filters keep, in SQL and numpy (no
-        Python loop over the stored notices)."""
+    def _filtered_ids(self, filters: Filters) -> np.ndarray:
+        """The row ids of the notices the filters keep, from SQL into numpy in one string."""
         where, params = sql.where(filters)
         with self._lock:
             (text,) = self.conn.execute(  # one string: twice as fast as a row per id
                 f"SELECT group_concat(n.id) FROM {sql.notices_from(filters)} WHERE {where}",
                 params,
             ).fetchone()
-        kept = np.fromstring(text or "", dtype=np.int64, sep=",")
-        if not len(kept) or not len(ids):
-            return np.zeros(len(ids), dtype=bool)
-        member = np.zeros(max(int(kept.max()), int(ids.max())) + 1, dtype=bool)
-        member[kept] = True
-        return (ids >= 0) & member[np.maximum(ids, 0)]
+        if not text:
+            return np.zeros(0, dtype=np.int64)
+        return np.fromstring(text, dtype=np.int64, sep=",")
 
     def _hits(
         self, ranked: Sequence[tuple[str, float]], highlights: dict[str, list[str]]
@@ -563,16 +587,6 @@ class EmbeddedStore:
         for name, value, count in rows:
             counts[name][value] = count
         return {name: _ordered(found) for name, found in counts.items()}
-
-
-@dataclass(frozen=True)
-class _Vectors:
-    """Every stored vector, ordered by uid."""
-
-    uids: list[str]
-    matrix: np.ndarray
-    #: the notice row id of each vector (-1 if its notice is gone), what the filters select
-    ids: np.ndarray
 
 
 def _ordered(counts: Mapping[str, int]) -> dict[str, int]:
