@@ -1,14 +1,22 @@
-"""Actor profiles: import (with CPV codes suggested from past awards), list, show, update."""
+"""Actor profiles: import (with CPV codes suggested from past awards), list, show, update.
+
+An imported profile whose SIRET belongs to a stored actor with another id is a conflict, never
+a silent overwrite: `import_actors` refuses the whole file by default (naming the file, row and
+actors), or, when asked, merges the row into that actor (`merge`: the fields the row gives)
+or replaces that actor's profile with the row (`replace`); both keep the stored id, which the
+matches and the send log refer to.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from veilleuse.app.context import Context
 from veilleuse.app.match import with_cold_start
-from veilleuse.core.actors_io import demo_actors_path, load_actors
-from veilleuse.core.errors import NotFoundError
+from veilleuse.core.actors_io import demo_actors_path, load_actors, read_actor_rows
+from veilleuse.core.errors import NotFoundError, ValidationError
 from veilleuse.core.models import Actor
 from veilleuse.records import actors as actor_records
 
@@ -20,11 +28,57 @@ class ImportReport:
     updated: int
     #: actor id → CPV codes suggested from past contracts or the description (to confirm)
     suggested: dict[str, list[str]] = field(default_factory=dict)
+    #: SIRET conflicts resolved: (row's id, stored id it went to, "merge" | "replace")
+    conflicts: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def import_actors(ctx: Context, path: Path) -> ImportReport:
-    """Import a YAML or CSV file of profiles, updating in place by identifier or SIRET."""
-    return save_actors(ctx, load_actors(path))
+SiretConflict = Literal["refuse", "merge", "replace"]
+
+
+def import_actors(
+    ctx: Context, path: Path, on_siret_conflict: SiretConflict = "refuse"
+) -> ImportReport:
+    """Import a YAML, CSV or XLSX file of profiles, updating in place by identifier; a SIRET
+    of another stored actor is resolved as `on_siret_conflict` says (module docstring).
+
+    Raises ValidationError naming file, row and field for any invalid row or refused conflict;
+    nothing is written then."""
+    actors = load_actors(path)
+    lines = {r.actor.id: r.line for r in read_actor_rows(path, Path(path).read_bytes()) if r.actor}
+    owners = actor_records.actors_with_sirets(ctx.records, [a.siret for a in actors if a.siret])
+    conflicts = {
+        a.id: other
+        for a in actors
+        if (other := next((o for o in owners.get(a.siret or "", []) if o != a.id), None))
+    }
+    if conflicts and on_siret_conflict == "refuse":
+        raise ValidationError(
+            "\n".join(
+                f"{path}:{lines.get(new_id, '?')}: acteur {new_id!r}, champ 'siret' : SIRET déjà "
+                f"utilisé par l'acteur {old_id!r} (--on-siret-conflict=merge ou replace pour "
+                f"mettre à jour {old_id!r})"
+                for new_id, old_id in conflicts.items()
+            )
+        )
+    stored = {a.id: a for a in actor_records.get_actors(ctx.records, list(conflicts.values()))}
+    resolved = []
+    for actor in actors:
+        old_id = conflicts.get(actor.id)
+        if old_id is None:
+            resolved.append(actor)
+        elif on_siret_conflict == "merge":
+            resolved.append(_merged(stored[old_id], actor))
+        else:
+            resolved.append(actor.model_copy(update={"id": old_id}))
+    report = save_actors(ctx, resolved)
+    report.conflicts = [(new, old, on_siret_conflict) for new, old in conflicts.items()]
+    return report
+
+
+def _merged(stored: Actor, incoming: Actor) -> Actor:
+    from veilleuse.app.actor_import import merged  # actor_import imports this module
+
+    return merged(stored, incoming.model_copy(update={"id": stored.id}))
 
 
 def save_actors(ctx: Context, actors: list[Actor]) -> ImportReport:

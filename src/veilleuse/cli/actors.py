@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,17 +15,35 @@ from veilleuse.core.errors import NotFoundError
 actors_app = typer.Typer(help="Actor profiles: import, list, show.", no_args_is_help=True)
 
 
+class OnSiretConflict(StrEnum):
+    REFUSE = "refuse"
+    MERGE = "merge"
+    REPLACE = "replace"
+
+
 @actors_app.command("import")
 def actors_import(
-    path: Annotated[Path, typer.Argument(help="YAML or CSV file of actor profiles")],
+    path: Annotated[Path, typer.Argument(help="YAML, CSV or XLSX file of actor profiles")],
+    on_siret_conflict: Annotated[
+        OnSiretConflict,
+        typer.Option(
+            help="A row whose SIRET belongs to a stored actor with another id: refuse the file "
+            "(default), merge the row into that actor, or replace that actor's profile with it "
+            "(both keep the stored id)"
+        ),
+    ] = OnSiretConflict.REFUSE,
 ) -> None:
-    """Import actor profiles, updating in place by identifier or SIRET."""
+    """Import actor profiles, updating in place by identifier; every row is checked first
+    (control characters, identifier pattern, e-mails…) and nothing is written if one fails."""
     from veilleuse.app import actors
     from veilleuse.app.context import Context
 
     with Context() as ctx:
-        report = actors.import_actors(ctx, path)
+        report = actors.import_actors(ctx, path, on_siret_conflict.value)
     out.print(f"{report.read} profiles read: {report.created} created, {report.updated} updated")
+    for new_id, old_id, how in report.conflicts:
+        word = "merged into" if how == "merge" else "replaced the profile of"
+        out.print(f"   {new_id}: same SIRET as {old_id}, {word} {old_id}")
     for actor_id, codes in report.suggested.items():
         out.print(f"   {actor_id}: CPV codes suggested (to confirm): {', '.join(codes)}")
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pydantic
 
+from veilleuse.core.actor_checks import ID_PATTERN, ID_RULE, control_problems, email_ok
 from veilleuse.core.models import Actor, EssFamily
 from veilleuse.core.normalise import cpv_code, fold, normalise_department, parse_money, siret
 
@@ -97,7 +98,6 @@ def build_actor(
     return actor, problems
 
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PYDANTIC_FR = {
     "extra_forbidden": "champ inconnu",
     "missing": "obligatoire",
@@ -124,11 +124,19 @@ def _build(
     def problem(name: str, message: str) -> None:
         problems.append(FieldProblem(name, message, key_lines.get(name)))
 
+    for name, message in control_problems(item):  # see core.actor_checks
+        problem(name, message)
+    if len(problems) > before:
+        return None
     for name in ("id", "name", "family"):
         if not str(item.get(name) or "").strip():
             problem(name, "obligatoire")
     if item.get("id") is not None:
         item["id"] = str(item["id"]).strip()
+        if item["id"] and not ID_PATTERN.fullmatch(item["id"]):
+            problem("id", f"{item['id']!r} n'est pas un identifiant admis ({ID_RULE})")
+    if isinstance(item.get("description"), str):
+        item["description"] = item["description"].replace("\r\n", "\n").replace("\r", "\n")
     if item.get("family"):
         try:
             item["family"] = parse_family(item["family"])
@@ -160,9 +168,14 @@ def _build(
         )
     for index, entry in enumerate(item.get("contacts") or []):
         email = str(entry.get("email") or "") if isinstance(entry, Mapping) else ""
-        if email and not _EMAIL.fullmatch(email):
+        if email and not email_ok(email):
             name = "email" if contact and index == 0 else f"contacts.{index}.email"
             problem(name, f"{email!r} n'est pas une adresse e-mail")
+    digest = item.get("digest")
+    addresses = digest.get("addresses") if isinstance(digest, Mapping) else None
+    for index, address in enumerate(addresses if isinstance(addresses, list) else []):
+        if isinstance(address, str) and not email_ok(address):
+            problem(f"digest.addresses.{index}", f"{address!r} n'est pas une adresse e-mail")
     if len(problems) > before:
         return None
     try:
