@@ -38,6 +38,8 @@ class StagedSource:
     duration_s: float
     started_at: str
     live: dict[str, object] | None = None  # LiveBatch fields (failed, complete, state, commit…)
+    #: files that yielded no notice at all, only problems (the run is then DEGRADED)
+    failed_files: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -65,7 +67,7 @@ def collect_stage(
         batches = dict(collect_live(ctx.settings, ctx.records, sources, since, until))
     else:
         folder = source_dir or ctx.settings.sources.demo_dir or default_samples_dir()
-        batches = collect_recorded(folder, progress)
+        batches = collect_recorded(folder, progress, ctx.settings.sources.max_payload_bytes)
     report = CollectReport()
     now = datetime.now(UTC).isoformat()
     for source, batch in sorted(batches.items()):
@@ -90,6 +92,7 @@ def stage_batch(run_dir: Path, source: str, batch: SourceBatch, started_at: str)
         batch.duration_s,
         started_at,
         live,
+        list(batch.failed_files),
     )
 
 
@@ -108,6 +111,13 @@ def unstage(staged: StagedSource) -> SourceBatch:
             notices,
             problems,
             duration_s=staged.duration_s,
+            failed_files=list(staged.failed_files),
             **staged.live,  # type: ignore[arg-type]
         )
-    return SourceBatch(staged.source, notices, problems, duration_s=staged.duration_s)
+    return SourceBatch(
+        staged.source,
+        notices,
+        problems,
+        duration_s=staged.duration_s,
+        failed_files=list(staged.failed_files),
+    )

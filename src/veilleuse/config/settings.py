@@ -218,6 +218,19 @@ class SourceSettings(BaseModel):
     aides_territoires_token: SecretStr | None = Field(
         None, description="Aides-territoires API token"
     )
+    max_payload_mb: float = Field(
+        20.0,
+        gt=0,
+        description=(
+            "Largest payload read from one source, in MB (a download is cut as soon as it goes "
+            "over, a recorded file is refused unread; reported as a problem of that source). "
+            "A catalogue entry may set its own with the option max_payload_mb"
+        ),
+    )
+
+    @property
+    def max_payload_bytes(self) -> int:
+        return int(self.max_payload_mb * 1_000_000)
 
 
 class FlowSettings(BaseModel):

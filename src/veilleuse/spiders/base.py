@@ -18,6 +18,7 @@ Item shapes (the runner's contract):
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -162,11 +163,20 @@ def failure_reason(failure: Failure, timeout: float | None = None) -> str:
         return f"délai de réponse dépassé{limit} après les nouvelles tentatives"
     if failure.check(ResponseFailed, ConnectionLost) or "DataLoss" in type(exc).__name__:
         return "réponse tronquée : la connexion a été coupée avant la fin du contenu"
+    if "DownloadCancelled" in type(exc).__name__ and "max size" in str(exc):
+        return f"{too_large_fr(exc)} (paramètre sources.max_payload_mb)"
     if failure.check(ConnectionRefusedError):
         return "connexion refusée par le serveur"
     if failure.check(DNSLookupError):
         return "nom de domaine introuvable (DNS)"
     return f"échec du téléchargement : {type(exc).__name__}: {exc}"
+
+
+def too_large_fr(exc: object) -> str:
+    """Scrapy's "larger than download max size (N)" in French, with the limit in MB."""
+    limit = re.search(r"max size \((\d+)\)", str(exc))
+    size = f" de {int(limit.group(1)) / 1_000_000:g} Mo" if limit else ""
+    return f"réponse plus grande que la taille maximale{size}, téléchargement interrompu"
 
 
 class VeilleuseSpider(scrapy.Spider):

@@ -73,8 +73,17 @@ def crawl_spec(
         until=until.isoformat() if until else None,
         state={k: v for k, v in state.items() if v is not None},
         options=entry.resolved_options(settings),
-        settings=scrapy_settings or {},
+        settings={
+            **(scrapy_settings or {}),
+            "DOWNLOAD_MAXSIZE": max_payload_bytes(entry, settings),
+        },
     )
+
+
+def max_payload_bytes(entry: SourceEntry, settings: Settings) -> int:
+    """The entry's own `max_payload_mb` option, else the `sources.max_payload_mb` setting."""
+    mb = entry.options.get("max_payload_mb", settings.sources.max_payload_mb)
+    return int(float(mb) * 1_000_000)
 
 
 def collect_live(

@@ -25,6 +25,8 @@ class SourceBatch:
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
     duration_s: float = 0.0
+    #: files (or pages) that yielded no notice at all, only Problems: a degraded source
+    failed_files: list[str] = field(default_factory=list)
 
 
 def recorded_files(folder: Path) -> list[Path]:
@@ -39,13 +41,18 @@ def recorded_files(folder: Path) -> list[Path]:
 
 
 def collect_recorded(
-    folder: Path, progress: Callable[[Path], None] | None = None
+    folder: Path,
+    progress: Callable[[Path], None] | None = None,
+    max_bytes: int | None = None,
 ) -> dict[str, SourceBatch]:
-    """Parse every recorded file; results grouped by source name, problems kept with their origin."""
+    """Parse every recorded file; results grouped by source name, problems kept with their origin.
+
+    A file that cannot be read or parsed is reported under its folder's source and the others
+    go on (`parse_path` never raises); files over `max_bytes` are refused unread."""
     batches: dict[str, SourceBatch] = {}
     for path in recorded_files(folder):
         started = time.perf_counter()
-        result = parse_path(path)
+        result = parse_path(path, max_bytes=max_bytes)
         elapsed = time.perf_counter() - started
         sources = {n.source for n in result.notices} or {_source_of_failed(path, folder)}
         for source in sources:
@@ -55,6 +62,8 @@ def collect_recorded(
             batch.notices.extend(n for n in result.notices if n.source == source)
         first = sorted(sources)[0]
         batches[first].problems.extend(result.problems)
+        if not result.notices and result.problems:
+            batches[first].failed_files.append(str(path))
         if progress:
             progress(path)
     return batches

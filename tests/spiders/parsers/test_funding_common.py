@@ -176,11 +176,25 @@ def test_clean_url_and_stable_id() -> None:
 
 
 def test_load_json_reports_and_tolerates() -> None:
-    payload, problem = load_json(b'{"a": NaN, "b": "\xe9t\xe9"}', "f.json")  # cp1252 bytes
-    assert problem is None
-    assert payload == {"a": None, "b": "été"}
-    payload, problem = load_json(b'{"a": [1, 2', "f.json")
-    assert payload is None and problem is not None
+    loaded = load_json(b'{"a": NaN, "b": "\xe9t\xe9"}', "f.json")  # cp1252 bytes
+    assert not loaded.failed and loaded.problems == []
+    assert loaded.value == {"a": None, "b": "été"}
+    loaded = load_json(b'{"a": [1, 2', "f.json")
+    assert loaded.failed and loaded.value is None
+    (problem,) = loaded.problems
     assert problem.origin == "f.json" and problem.reason.startswith("invalid JSON")
-    _, problem = load_json(b'{"a": "\x81\x8d"}', "f.json")  # invalid UTF-8 and undefined in cp1252
-    assert problem is not None and "neither UTF-8 nor cp1252" in problem.reason
+    loaded = load_json(b'{"a": "\x81\x8d"}', "f.json")  # invalid UTF-8 and undefined in cp1252
+    assert loaded.failed and "neither UTF-8 nor cp1252" in loaded.problems[0].reason
+
+
+def test_load_json_reads_numbers_out_of_range_as_empty() -> None:
+    """Python refuses integers over 4300 digits (ValueError) and `1e999` overflows a date: such
+    a value costs its field, with a Problem, not the file."""
+    loaded = load_json(b'[{"a": ' + b"9" * 5000 + b', "b": 1e999, "c": 12, "d": 1.5}]', "f.json")
+    assert not loaded.failed
+    assert loaded.value == [{"a": None, "b": None, "c": 12, "d": 1.5}]
+    (problem,) = loaded.problems
+    assert problem.origin == "f.json"
+    assert problem.reason == (
+        "2 numbers out of range read as empty: 5000-digit integer, 1e999 (out of range)"
+    )

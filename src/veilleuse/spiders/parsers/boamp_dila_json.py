@@ -41,16 +41,19 @@ class BoampDilaJsonParser:
         return head[:1] in (b"{", b"[") and b'"gestion"' in head and b'"typeavis"' in head
 
     def parse(self, data: bytes, origin: str, source: str | None = None) -> ParseResult:
-        payload, problem = load_json(data, origin)
-        if problem is not None:
-            return ParseResult(problems=[problem])
+        loaded = load_json(data, origin)
+        if loaded.failed:
+            return ParseResult(problems=loaded.problems)
+        payload = loaded.value
         records = payload if isinstance(payload, list) else [payload]
         uid_source = source or self.name
-        return collect_records(
+        result = collect_records(
             ((_record_id(r, i), r) for i, r in enumerate(records, start=1)),
             lambda r: build(r, origin, uid_source),
             origin,
         )
+        result.problems[:0] = loaded.problems
+        return result
 
 
 PARSER = BoampDilaJsonParser()

@@ -148,9 +148,10 @@ class BoampOdsParser:
         return b'"idweb"' in head and (b'"nomacheteur"' in head or b'"total_count"' in head)
 
     def parse(self, data: bytes, origin: str, source: str | None = None) -> ParseResult:
-        payload, problem = load_json(data, origin)
-        if problem is not None:
-            return ParseResult(problems=[problem])
+        loaded = load_json(data, origin)
+        if loaded.failed:
+            return ParseResult(problems=loaded.problems)
+        payload = loaded.value
         if isinstance(payload, dict) and isinstance(payload.get("results"), list):
             records = payload["results"]
         elif isinstance(payload, list):
@@ -171,6 +172,7 @@ class BoampOdsParser:
             lambda r: parse_record(r, origin, uid_source, problems),
             origin,
         )
+        result.problems[:0] = loaded.problems
         result.problems.extend(problems)
         return result
 

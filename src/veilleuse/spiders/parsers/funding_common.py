@@ -52,21 +52,23 @@ def parse_json_records(
     build: Callable[[Any], Notice | None],
 ) -> ParseResult:
     """Load, find the record list (`extract` returns None on the wrong shape), build each record."""
-    payload, problem = load_json(data, origin)
-    if problem is not None:
-        return ParseResult(problems=[problem])
+    loaded = load_json(data, origin)
+    if loaded.failed:
+        return ParseResult(problems=loaded.problems)
+    payload = loaded.value
     records = extract(payload)
     if records is None:
-        return ParseResult(
-            problems=[Problem(origin, f"unexpected JSON shape: expected {expected}")]
-        )
+        reason = f"unexpected JSON shape: expected {expected}"
+        return ParseResult(problems=[*loaded.problems, Problem(origin, reason)])
 
     def checked(record: Any) -> Notice | None:
         if not isinstance(record, dict):
             raise ParseError("", f"record is a {type(record).__name__}, not an object")
         return build(record)
 
-    return collect_records(indexed(records, id_key), checked, origin)
+    result = collect_records(indexed(records, id_key), checked, origin)
+    result.problems[:0] = loaded.problems
+    return result
 
 
 def key_list(payload: Any, key: str) -> list[Any] | None:

@@ -12,7 +12,6 @@ as one Problem rather than guessed at.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime
 from typing import Any
@@ -29,7 +28,7 @@ from veilleuse.core.normalise import (
     unique,
 )
 from veilleuse.spiders.parsers import ted_eforms_fields as f
-from veilleuse.spiders.parsers.base import ParseResult, Problem, collect_records
+from veilleuse.spiders.parsers.base import ParseResult, Problem, collect_records, load_json
 
 _NUTS3 = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}$")
 #: (date field, time field) per lot, in order of preference: tenders, requests, answers
@@ -68,18 +67,18 @@ class ApiParser:
         )
 
     def parse(self, data: bytes, origin: str, source: str | None = None) -> ParseResult:
-        try:
-            payload = json.loads(data.decode("utf-8-sig"))
-        except UnicodeDecodeError as exc:
-            return ParseResult(problems=[Problem(origin, f"not UTF-8 text: {exc}")])
-        except json.JSONDecodeError as exc:
-            return ParseResult(problems=[Problem(origin, f"invalid JSON: {exc}")])
+        loaded = load_json(data, origin, utf8_only=True)
+        if loaded.failed:
+            return ParseResult(problems=loaded.problems)
+        payload = loaded.value
         notices = payload.get("notices") if isinstance(payload, dict) else payload
         if not isinstance(notices, list):
             return ParseResult(problems=[Problem(origin, 'no "notices" list in the response')])
         uid_source = source or self.name
         records = [(_record_id(n), n) for n in notices]
-        return collect_records(records, lambda n: build_notice(n, uid_source, origin), origin)
+        result = collect_records(records, lambda n: build_notice(n, uid_source, origin), origin)
+        result.problems[:0] = loaded.problems
+        return result
 
 
 def _record_id(notice: object) -> str | None:
