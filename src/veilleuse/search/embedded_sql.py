@@ -107,6 +107,11 @@ CREATE INDEX IF NOT EXISTS notices_published ON notices(published);
 CREATE INDEX IF NOT EXISTS notices_updated ON notices(updated_at);
 CREATE INDEX IF NOT EXISTS notices_first_seen ON notices(first_seen);
 CREATE INDEX IF NOT EXISTS notices_amount ON notices(amount);
+-- the scalar columns filters name most (`SCALAR_FILTERS`), kind and deadline first: "open tenders"
+-- is a range of it (measured 50 ms → 1 ms for the ids of 13 600 of 100 000 notices)
+CREATE INDEX IF NOT EXISTS notices_scalar ON notices(
+    kind, deadline_at, source, status, reserved, social_clause
+);
 CREATE INDEX IF NOT EXISTS notice_departements_notice ON notice_departements(notice_rowid);
 CREATE INDEX IF NOT EXISTS notice_cpv_notice ON notice_cpv(notice_rowid);
 CREATE INDEX IF NOT EXISTS vectors_generation ON vectors(generation);
@@ -130,6 +135,11 @@ CREATE INDEX IF NOT EXISTS notices_narrow ON notices(
 
 #: the index holding every column `where` and `facets_sql` read (see `INDEXES`)
 NARROW = "notices_narrow"
+#: the index of the scalar columns, and the `Filters` fields it answers alone (`ids_from`)
+SCALAR = "notices_scalar"
+SCALAR_FILTERS = frozenset(
+    {"kinds", "sources", "statuses", "deadline_from", "deadline_to", "reserved", "social_clause"}
+)
 
 #: columns added after the first schema, with their SQL type (the migration adds them)
 ADDED_COLUMNS = {
@@ -408,6 +418,22 @@ def notices_from(filters: Filters | None) -> str:
     if filters is None or filters.is_empty() or filters.uids:
         return "notices n"
     return f"notices n INDEXED BY {NARROW}"
+
+
+def ids_from(filters: Filters | None) -> str:
+    """The table reference of a count or a list of the ids of the notices `filters` keep.
+
+    A filter naming only scalar columns (`SCALAR_FILTERS`) reads their index alone: a range of
+    it when it names kinds, a scan of a small index otherwise. Any other, `notices_from`.
+    """
+    named = (
+        {name for name in type(filters).model_fields if getattr(filters, name) not in (None, [])}
+        if filters is not None
+        else set()
+    )
+    if named and named <= SCALAR_FILTERS:
+        return f"notices n INDEXED BY {SCALAR}"
+    return notices_from(filters)
 
 
 def text_from(filters: Filters | None) -> str:
