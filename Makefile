@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo web serve test test-unit lint format es-start es-stop bench clean
+.PHONY: install demo web serve test test-unit fuzz lint format es-start es-stop bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: install
 # fast loop: no servers, integration tests deselected (CI always runs `make test`)
 test-unit: install
 	$(BIN)/pytest -m "not integration" -q
+
+# the fuzz tests of tests/fuzz for FUZZ_SECONDS (default 600) with the long Hypothesis profile
+# (make test runs them with the bounded one)
+fuzz: install
+	bash scripts/fuzz.sh
 
 lint: install
 	$(BIN)/ruff check src tests bench scripts
