@@ -9,7 +9,9 @@ Access:
     costs no parsing. robots.txt is obeyed. The body goes to the `rss` parser (feedparser).
 Arguments:
     endpoint: the feed URL. since: ignore the validators and keep entries published on or after
-    this day (backfill). until: not used (a feed only shows its latest entries).
+    this day (backfill). until: not used (a feed only shows its latest entries). Option
+    `funder`: the funder of entries whose feed names none (WordPress and SPIP feeds carry no
+    channel publisher).
 Caveats:
     A feed shows a sliding window of recent entries: a source not collected for longer than that
     window loses entries. Entries published before the watermark are dropped (their content was
@@ -24,7 +26,8 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from veilleuse.spiders.base import Paging, VeilleuseSpider
+from veilleuse.core.models import Notice
+from veilleuse.spiders.base import Paging, VeilleuseSpider, notice_item
 
 
 class FeedSpider(VeilleuseSpider):
@@ -57,10 +60,20 @@ class FeedSpider(VeilleuseSpider):
         yield self.page_item(response)
         if response.status == 304:
             return
-        yield from self.parse_items(self.payload_bytes(response), response.url)
+        yield from self.with_funder(self.parse_items(self.payload_bytes(response), response.url))
         yield self.state_item(
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified")
         )
+
+    def with_funder(self, items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Notices without a funder get the catalogue's `funder` option, when it is given."""
+        funder = self.options.get("funder")
+        for item in items:
+            if funder and item.get("type") == "notice" and not item["notice"]["buyer"].get("name"):
+                notice = Notice.model_validate(item["notice"])
+                buyer = notice.buyer.model_copy(update={"name": str(funder)})
+                item = notice_item(notice.model_copy(update={"buyer": buyer}).with_hash())
+            yield item
 
 
 def _header(response: Response, name: bytes) -> str | None:
