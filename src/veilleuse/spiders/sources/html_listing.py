@@ -36,7 +36,6 @@ from veilleuse.core.normalise import clean_text
 from veilleuse.spiders.base import Paging, VeilleuseSpider
 from veilleuse.spiders.parsers.funding_common import parse_french_date
 
-
 #: the failure of a page whose `item` selector matches nothing (`sources check --fetch` reads it)
 NO_MATCH = "aucun appel trouvé avec le sélecteur de la page : la page a sans doute changé"
 
