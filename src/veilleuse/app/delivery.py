@@ -23,6 +23,7 @@ from email import message_from_string
 from email.message import EmailMessage
 
 from veilleuse.app.context import Context
+from veilleuse.app.faults import fault_point
 from veilleuse.app.territories import visible_actor_ids
 from veilleuse.config.settings import MailSettings
 from veilleuse.core.accounts import Permission, User, can
@@ -73,6 +74,7 @@ def deliver(records: Records, mailer: Mailer, digest_id: str, message: EmailMess
     except MailError as exc:
         delivery_records.record_attempt(records, digest_id, "failed", str(exc))
         return str(exc)
+    fault_point("delivery.sent")  # test-only: the one window where a kill duplicates a message
     delivery_records.record_attempt(records, digest_id, "sent")
     return None
 

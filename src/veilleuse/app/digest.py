@@ -27,6 +27,7 @@ notice pair, so it is sent once; a notice already announced to the actor is not 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +39,7 @@ from typing import TypeVar
 from veilleuse.app.context import Context
 from veilleuse.app.delivery import deliver, deliverable
 from veilleuse.app.digest_links import LinkMaker, digest_links
+from veilleuse.app.faults import fault_point
 from veilleuse.app.reminders import due_reminders
 from veilleuse.app.reminders import entries as reminder_entries
 from veilleuse.app.team_formed import FormedBids, formed_bids
@@ -45,7 +47,13 @@ from veilleuse.config.settings import Settings
 from veilleuse.core.errors import RecordsError
 from veilleuse.core.models import Actor, GroupedBidSuggestion, Match, Notice, Reason
 from veilleuse.digests.compose import Digest, DigestLine, compose_digest
-from veilleuse.digests.mailer import MESSAGE_POLICY, Mailer, build_message
+from veilleuse.digests.mailer import (
+    MESSAGE_POLICY,
+    Mailer,
+    build_message,
+    header_text,
+    header_token,
+)
 from veilleuse.digests.reminders import ReminderLine
 from veilleuse.digests.render import render_digest
 from veilleuse.records import actors as actor_records
@@ -57,6 +65,7 @@ from veilleuse.records.db import Records
 from veilleuse.records.pushes import Push
 
 _Item = TypeVar("_Item", Match, Push)
+log = logging.getLogger(__name__)
 CANCELLED = "digest suspendu avant son envoi (désabonnement ou pause)"
 
 
@@ -144,55 +153,103 @@ def send_digests(
     report = DigestReport()
     actors = actor_records.list_actors(records)
     resend_unsent(records, mailer, report, {a.id for a in actors if not a.digest.enabled})
-    names = {a.id: a.name for a in actors}
-    by_actor, pushed_by_actor = _by_actor(matches), _by_actor(pushes)
-    period_end: date = now.date()
-    links = LinkMaker.from_settings(settings, now)
-    blocked = delivery_records.blocked_addresses(records)
+    context = _Round(
+        notices=notices,
+        teams=teams,
+        names={a.id: a.name for a in actors},
+        by_actor=_by_actor(matches),
+        pushed_by_actor=_by_actor(pushes),
+        reminders=reminders or {},
+        formed=formed,
+        degraded_sources=degraded_sources or [],
+        period_end=now.date(),
+        links=LinkMaker.from_settings(settings, now),
+        blocked=delivery_records.blocked_addresses(records),
+    )
     for actor in actors:
         if not actor.digest.enabled:
             report.paused.append(actor.id)
             continue
-        last = digest_log.last_digest_at(records, actor.id)
-        if last is not None and now - last < min_interval(actor.digest.frequency):
-            report.too_soon.append(actor.id)  # a re-run this period: next digest will carry it
-            continue
-        already = digest_log.sent_uids(records, actor.id)
-        digest_id = digest_log.next_digest_id(records, actor.id, now)
-        digest, pushed = _compose(
-            actor,
-            by_actor.get(actor.id, []),
-            pushed_by_actor.get(actor.id, []),
-            notices,
-            teams,
-            names,
-            already,
-            period_end=period_end,
-            degraded_sources=degraded_sources or [],
-            territory_name=settings.territory_name,
-        )
-        digest.digest_id = digest_id
-        digest.reminders = list((reminders or {}).get(actor.id, ()))
-        if formed:
-            _note_formed_bids(digest, formed)
-        if not digest.lines and not digest.reminders:
-            report.empty.append(actor.id)
-            continue
-        if not actor.digest_recipients():
-            report.no_address.append(actor.id)
-            continue
-        reachable = deliverable(actor, blocked)
-        if reachable is None:
-            report.undeliverable.append(actor.id)
-            continue
-        digest.actor = reachable  # its undeliverable addresses left out
-        message = _message(digest, settings, links)
-        if _log_and_deliver(records, mailer, actor.id, digest, message, now, report):
-            report.sent.append(digest.digest_id)
-            report.items += len(digest.lines)
-            report.pushed += pushed
-            report.reminders += len(digest.reminders)
+        try:
+            _digest_for(actor, records, mailer, settings, report, now, context)
+        except Exception as exc:  # one actor's failure never stops the others' digests
+            log.exception("digest of actor %r failed", actor.id)
+            report.failed.append((f"acteur {header_token(actor.id)}", _why(exc)))
     return report
+
+
+@dataclass
+class _Round:
+    """What every actor's digest of one run is made from."""
+
+    notices: dict[str, Notice]
+    teams: dict[str, GroupedBidSuggestion]
+    names: dict[str, str]
+    by_actor: dict[str, list[Match]]
+    pushed_by_actor: dict[str, list[Push]]
+    reminders: Mapping[str, Sequence[ReminderLine]]
+    formed: FormedBids | None
+    degraded_sources: list[str]
+    period_end: date
+    links: LinkMaker
+    blocked: set[str]
+
+
+def _why(exc: BaseException) -> str:
+    """A failure's reason on one line (it may quote an actor's stored name or id)."""
+    return header_text(f"{type(exc).__name__}: {exc}")[:500]
+
+
+def _digest_for(
+    actor: Actor,
+    records: Records,
+    mailer: Mailer,
+    settings: Settings,
+    report: DigestReport,
+    now: datetime,
+    r: _Round,
+) -> None:
+    """Compose, log and send one actor's digest if it is due, recording the outcome."""
+    last = digest_log.last_digest_at(records, actor.id)
+    if last is not None and now - last < min_interval(actor.digest.frequency):
+        report.too_soon.append(actor.id)  # a re-run this period: next digest will carry it
+        return
+    already = digest_log.sent_uids(records, actor.id)
+    digest_id = digest_log.next_digest_id(records, actor.id, now)
+    digest, pushed = _compose(
+        actor,
+        r.by_actor.get(actor.id, []),
+        r.pushed_by_actor.get(actor.id, []),
+        r.notices,
+        r.teams,
+        r.names,
+        already,
+        period_end=r.period_end,
+        degraded_sources=r.degraded_sources,
+        territory_name=settings.territory_name,
+    )
+    digest.digest_id = digest_id
+    digest.reminders = list(r.reminders.get(actor.id, ()))
+    if r.formed:
+        _note_formed_bids(digest, r.formed)
+    if not digest.lines and not digest.reminders:
+        report.empty.append(actor.id)
+        return
+    if not actor.digest_recipients():
+        report.no_address.append(actor.id)
+        return
+    reachable = deliverable(actor, r.blocked)
+    if reachable is None:
+        report.undeliverable.append(actor.id)
+        return
+    digest.actor = reachable  # its undeliverable addresses left out
+    message = _message(digest, settings, r.links)
+    if _log_and_deliver(records, mailer, actor.id, digest, message, now, report):
+        report.sent.append(digest.digest_id)
+        report.items += len(digest.lines)
+        report.pushed += pushed
+        report.reminders += len(digest.reminders)
+    fault_point("digest.actor")
 
 
 def _note_formed_bids(digest: Digest, formed: FormedBids) -> None:
@@ -252,6 +309,7 @@ def _log_and_deliver(
     except RecordsError as exc:  # a concurrent run logged one of these items first
         report.failed.append((digest.digest_id, str(exc)))
         return False
+    fault_point("digest.logged")
     return _deliver(records, mailer, digest.digest_id, message, report)
 
 

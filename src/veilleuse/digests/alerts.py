@@ -25,6 +25,7 @@ from veilleuse.core.models import Notice, NoticeKind
 from veilleuse.digests.mailer import (
     ALERT_HEADER,
     MESSAGE_POLICY,
+    header_text,
     message_id_for,
     unsubscribe_headers,
 )
@@ -149,12 +150,14 @@ def build_alert_message(
     message = EmailMessage(policy=MESSAGE_POLICY)
     try:
         message["From"] = sender
-        message["To"] = Address(display_name=alert.recipient_name, addr_spec=alert.recipient_email)
+        message["To"] = Address(
+            display_name=header_text(alert.recipient_name), addr_spec=alert.recipient_email
+        )
         if reply_to:
             message["Reply-To"] = reply_to
     except (ValueError, IndexError, HeaderParseError) as exc:
         raise MailError(f"alert {alert.alert_id}: invalid address ({exc})") from exc
-    message["Subject"] = " ".join(rendered.subject.split())
+    message["Subject"] = header_text(rendered.subject)
     message["Date"] = format_datetime(date or datetime.now(UTC))
     message["Message-ID"] = message_id_for(alert.alert_id)
     message[ALERT_HEADER] = alert.alert_id

@@ -33,6 +33,20 @@ from veilleuse.digests.render import RenderedDigest
 DIGEST_HEADER = "X-Veilleuse-Digest"
 ALERT_HEADER = "X-Veilleuse-Alert"  # saved-search alerts (digests/alerts.py)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def header_text(text: str) -> str:
+    """`text` on one line for a header (a display name, a subject): control characters become
+    spaces. Actors stored before the import refused them (a CR/LF in a name) must neither break
+    a message nor inject a header."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def header_token(text: str) -> str:
+    """`text` for a header that names something (a digest id): each control character as
+    `%XX`, so distinct ids stay distinct and the header stays one line."""
+    return _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", text)
 
 
 class _UrlListHeader(UnstructuredHeader):  # combined with BaseHeader by the registry
@@ -109,15 +123,16 @@ def build_message(
     message = EmailMessage(policy=MESSAGE_POLICY)
     try:
         message["From"] = sender
-        message["To"] = [Address(display_name=digest.actor.name, addr_spec=a) for a in addresses]
+        name = header_text(digest.actor.name)
+        message["To"] = [Address(display_name=name, addr_spec=a) for a in addresses]
         if reply_to:
             message["Reply-To"] = reply_to
     except (ValueError, IndexError, HeaderParseError) as exc:
         raise MailError(f"digest {digest.digest_id}: invalid address ({exc})") from exc
-    message["Subject"] = " ".join(rendered.subject.split())
+    message["Subject"] = header_text(rendered.subject)
     message["Date"] = format_datetime(date or datetime.now(UTC))
     message["Message-ID"] = message_id_for(digest.digest_id)
-    message[DIGEST_HEADER] = digest.digest_id
+    message[DIGEST_HEADER] = header_token(digest.digest_id)
     message["Auto-Submitted"] = "auto-generated"  # no vacation replies to a robot
     message["Content-Language"] = "fr"
     unsubscribe_headers(
