@@ -34,7 +34,7 @@ def _actor(actor_id: str, name: str, email: str) -> Actor:
     return Actor(
         id=actor_id,
         name=name,
-        family="association",  # type: ignore[arg-type]
+        family="association",
         contacts=[Contact(email=email)],
     )
 
