@@ -35,6 +35,7 @@ FULL = SearchQuery.paged(
         social_clause=False,
         statuses=[NoticeStatus.OPEN],
         buyer="Ville de Lille",
+        buyer_areas=["245901160", "59350"],  # Valenciennes Métropole, Lille
         amount_min=10_000,
         amount_max=50_000.5,
         deadline_from=date(2026, 12, 1),
@@ -109,6 +110,12 @@ def test_updated_since_reads_instants_and_days() -> None:
         ({"dep": ["999"]}, "dep", "Paramètre dep : « 999 » n'est pas un code de département."),
         ({"dep": ["59", "20"]}, "dep", "Paramètre dep : « 20 » n'est pas un code de département."),
         ({"cpv": ["9x"]}, "cpv", "Paramètre cpv : « 9x » n'est pas un code CPV (2 à 8 chiffres)."),
+        (
+            {"buyer_area": ["200067846"]},  # not an EPCI à fiscalité propre in the 2026 data
+            "buyer_area",
+            "Paramètre buyer_area : « 200067846 » n'est ni un SIREN d'EPCI ni un code INSEE "
+            "de commune.",
+        ),
         ({"cpv": ["7"]}, "cpv", "« 7 » n'est pas un code CPV"),
         ({"mode": ["fuzzy"]}, "mode", "« fuzzy » n'est pas un mode de recherche"),
         ({"kind": ["contract"]}, "kind", "« contract » n'est pas un type d'avis."),

@@ -54,7 +54,7 @@ def corpus() -> list[Notice]:
             "boamp:1",
             "Entretien des espaces verts de la commune",
             description="Tonte, taille des haies et débroussaillage.",
-            buyer=Buyer(name="Ville de Lille", department="59"),
+            buyer=Buyer(name="Ville de Lille", siret="21590350100017", department="59"),
             places=Places(departments=["59"], nuts=["FRE11"]),
             cpv=["77310000"],
             deadline=soon,
@@ -93,7 +93,7 @@ def corpus() -> list[Notice]:
             "ted:100-2026",
             "Restauration collective des collèges",
             description="Fourniture de repas en liaison froide pour les collèges.",
-            buyer=Buyer(name="Conseil départemental du Nord", department="59"),
+            buyer=Buyer(name="Conseil départemental du Nord", postcode="59800", department="59"),
             places=Places(departments=["59"]),
             cpv=["55524000"],
             deadline=TODAY - timedelta(days=3),
@@ -201,6 +201,12 @@ def test_delete_and_count(loaded: NoticeStore) -> None:
         (Filters(buyer="departement"), {"boamp:2", "ted:100-2026"}),
         (Filters(buyer="VILLE DE LILLE"), {"boamp:1"}),
         (Filters(buyer="  région   hauts"), {"aides-territoires:7"}),
+        # buyer areas: the MEL (EPCI SIREN) holds Lille's SIREN (boamp:1's SIRET) and a postcode
+        # of Lille only (ted:100-2026); Lille by its INSEE code; Valenciennes Métropole neither
+        (Filters(buyer_areas=["200093201"]), {"boamp:1", "ted:100-2026"}),
+        (Filters(buyer_areas=["59350"], sources=["ted"]), {"ted:100-2026"}),
+        (Filters(buyer_areas=["245901160", "59350"]), {"boamp:1", "ted:100-2026"}),
+        (Filters(buyer_areas=["245901160"], departments=["59"]), set()),
         # amounts: a notice without a value of its own counts its lots' values
         (Filters(amount_min=50_000), {"boamp:2", "ted:100-2026"}),
         (Filters(amount_max=100_000), {"boamp:1"}),

@@ -37,6 +37,11 @@ SEARCH_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
     "social_clause": (_BOOL, "Clause sociale (true/false)."),
     "status": (_LIST, "Statut (open, closed, cancelled, corrected) ; répétable."),
     "buyer": ({"type": "string"}, "Texte contenu dans le nom de l'acheteur ou du financeur."),
+    "buyer_area": (
+        _LIST,
+        "Acheteur situé dans cet EPCI (SIREN, 245901160) ou cette commune (code INSEE, 59606) : "
+        "son SIREN ou son code postal ; répétable.",
+    ),
     "amount_min": ({"type": "string"}, "Montant estimé minimal en euros."),
     "amount_max": ({"type": "string"}, "Montant estimé maximal en euros."),
     "deadline_from": ({"type": "string"}, "Date limite au plus tôt (AAAA-MM-JJ ou instant)."),

@@ -27,8 +27,8 @@ MODE_CHOICES = {
     SearchMode.VECTOR: "Sens seulement (sémantique)",
 }
 #: parameters the page's form carries as hidden fields (chosen through facet links)
-HIDDEN_PARAMS = ("kind", "source", "dep", "cpv", "status", "audience", "published_from",
-                 "published_to", "updated_since", "per_page")  # fmt: skip
+HIDDEN_PARAMS = ("kind", "source", "dep", "cpv", "status", "buyer_area", "audience",
+                 "published_from", "published_to", "updated_since", "per_page")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from veilleuse.core import territory
 from veilleuse.core.geo import department_name
 from veilleuse.core.normalise import PARIS, normalise_department
 from veilleuse.search.store import Sort, SortKey
@@ -69,6 +70,14 @@ def department(text: str) -> str:
     code = normalise_department(text)
     if code is None or department_name(code) is None:
         raise BadValue("n'est pas un code de département")
+    return code
+
+
+def area(text: str) -> str:
+    """An EPCI's SIREN or a commune's INSEE code, known to `core.territory`."""
+    code = text.strip().upper()
+    if code not in territory.epcis() and code not in territory.communes():
+        raise BadValue("n'est ni un SIREN d'EPCI ni un code INSEE de commune")
     return code
 
 

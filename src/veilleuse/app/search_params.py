@@ -3,9 +3,12 @@
 One set of stable, French-free parameter names serves the search page, the JSON API, saved
 searches (which store the query string) and exports, so a URL is the whole view:
 
-    q  mode  kind*  source*  dep*  cpv*  reserved  social_clause  status*  buyer  amount_min
-    amount_max  deadline_from  deadline_to  published_days  published_from  published_to
-    audience*  updated_since  sort  page  per_page                       (* repeatable)
+    q  mode  kind*  source*  dep*  cpv*  reserved  social_clause  status*  buyer  buyer_area*
+    amount_min  amount_max  deadline_from  deadline_to  published_days  published_from
+    published_to  audience*  updated_since  sort  page  per_page          (* repeatable)
+
+`buyer_area` is an EPCI (SIREN, `245901160`) or a commune (INSEE code, `59606`): the notices
+whose buyer lies there — a territory's own purchases.
 
 List parameters may be repeated (`dep=59&dep=62`) or comma-separated (`dep=59,62`). Empty
 values (an untouched form field) are ignored. Booleans are `true`/`false` (also 1/0, oui/non).
@@ -46,6 +49,7 @@ FILTER_PARAMS = (
     "social_clause",
     "status",
     "buyer",
+    "buyer_area",
     "amount_min",
     "amount_max",
     "deadline_from",
@@ -56,7 +60,7 @@ FILTER_PARAMS = (
     "audience",
 )
 PARAMS = ("q", "mode", *FILTER_PARAMS, "updated_since", "sort", "page", "per_page")
-LIST_PARAMS = frozenset({"kind", "source", "dep", "cpv", "status", "audience"})
+LIST_PARAMS = frozenset({"kind", "source", "dep", "cpv", "status", "buyer_area", "audience"})
 T = TypeVar("T")
 
 
@@ -172,6 +176,7 @@ def _read_filters(reader: _Reader) -> dict[str, Any]:
             "status", values.one_of(NoticeStatus, "n'est pas un statut d'avis")
         ),
         "buyer": reader.read("buyer", values.text_up_to(200)),
+        "buyer_areas": reader.read_all("buyer_area", values.area),
         "amount_min": reader.read("amount_min", values.amount),
         "amount_max": reader.read("amount_max", values.amount),
         "deadline_from": reader.read("deadline_from", values.day_or_instant),
@@ -254,6 +259,7 @@ def to_pairs(query: SearchQuery) -> list[tuple[str, str]]:
     add("social_clause", f.social_clause)
     add("status", [s.value for s in f.statuses])
     add("buyer", f.buyer)
+    add("buyer_area", f.buyer_areas)
     add("amount_min", f.amount_min)
     add("amount_max", f.amount_max)
     add("deadline_from", f.deadline_from)

@@ -14,6 +14,7 @@ from veilleuse.app.search_params import sort_param
 from veilleuse.core.geo import department_name
 from veilleuse.core.models import NoticeKind, NoticeStatus
 from veilleuse.core.normalise import PARIS
+from veilleuse.core.territory import area_name
 from veilleuse.digests.render import (
     KIND_LABELS,
     format_amount_fr,
@@ -144,6 +145,8 @@ def describe_filters(query: SearchQuery) -> list[str]:
         lines.append(_labelled("Statut", "Statuts", [STATUS_LABELS[s] for s in f.statuses]))
     if f.buyer:
         lines.append(f"Acheteur ou financeur contenant : « {f.buyer} »")
+    if f.buyer_areas:
+        lines.append("Acheteur situé : " + " ; ".join(area_name(a) for a in f.buyer_areas))
     if f.amount_min is not None or f.amount_max is not None:
         low = format_amount_fr(f.amount_min) if f.amount_min is not None else None
         high = format_amount_fr(f.amount_max) if f.amount_max is not None else None

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from veilleuse.core.models import Notice, deadline_instant
+from veilleuse.core.territory import buyer_keys
 from veilleuse.search.store import (
     FACET_FIELDS,
     Filters,
@@ -381,6 +382,16 @@ def where(filters: Filters | None) -> tuple[str, list[Any]]:
     key = buyer_key(filters.buyer)
     if key:
         later.append(("instr(n.buyer_key, ?) > 0", [key]))
+    if filters.buyer_areas:  # read from the document: only the rows the other filters kept
+        places = list(buyer_keys(filters.buyer_areas)) or [""]
+        marks = ",".join("?" * len(places))
+        later.append(
+            (
+                f"(json_extract(n.doc, '$.buyer.postcode') IN ({marks}) "
+                f"OR substr(json_extract(n.doc, '$.buyer.siret'), 1, 9) IN ({marks}))",
+                [*places, *places],
+            )
+        )
     if filters.amount_min is not None:
         compare("n.amount", ">=", filters.amount_min)
     if filters.amount_max is not None:

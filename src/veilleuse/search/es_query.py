@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from veilleuse.core.normalise import fold
+from veilleuse.core.territory import buyer_keys
 from veilleuse.search.es_mapping import SEARCH, VECTOR_FIELD
 from veilleuse.search.store import Filters, Sort, SortKey, buyer_key, deadline_bounds
 
@@ -71,6 +72,17 @@ def filter_clauses(filters: Filters | None) -> list[dict[str, Any]]:
     key = buyer_key(filters.buyer)
     if key:
         clauses.append({"wildcard": {f"{SEARCH}.buyer": {"value": f"*{wildcard_escape(key)}*"}}})
+    if filters.buyer_areas:
+        places = list(buyer_keys(filters.buyer_areas)) or [""]
+        sirens = [{"prefix": {"buyer.siret": p}} for p in places if len(p) == 9]
+        clauses.append(
+            {
+                "bool": {
+                    "should": [{"terms": {"buyer.postcode": places}}, *sirens],
+                    "minimum_should_match": 1,
+                }
+            }
+        )
     _range(clauses, f"{SEARCH}.amount", filters.amount_min, filters.amount_max)
     _range(
         clauses,

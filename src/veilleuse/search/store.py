@@ -48,6 +48,12 @@ class Filters(BaseModel):
     buyer: str | None = Field(
         None, description="Text contained in the buyer's (or funder's) name, folded"
     )
+    buyer_areas: list[str] = Field(
+        default_factory=list,
+        description="EPCI (SIREN) and communes (INSEE code) the buyer lies in: its SIREN (its "
+        "SIRET's first 9 digits) is a member commune's or the EPCI's, or its postcode is used "
+        "by member communes only (`core.territory.buyer_keys`)",
+    )
     amount_min: float | None = Field(
         None, ge=0, description="Least estimated value in euros (see `estimated_amount_eur`)"
     )
