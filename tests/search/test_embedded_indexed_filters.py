@@ -19,6 +19,7 @@ from veilleuse.core.models import Notice, NoticeKind, Places
 from veilleuse.search import embedded_sql as sql
 from veilleuse.search.embedded_store import EmbeddedStore
 from veilleuse.search.store import Filters
+from veilleuse.search.vector_array import VectorCache
 
 DEPARTMENTS = ["59", "62", "80", "2A", "971"]
 CPV = ["77310000", "77311000", "90911200", "45233140", "55524000"]
@@ -165,6 +166,21 @@ def test_a_damaged_stale_or_foreign_cache_is_not_trusted(store: EmbeddedStore) -
     fresh.set_vectors({f"boamp:{i:03d}": v for i, v in enumerate(unit_vectors(6, 40))}, "m")
     assert_exact(fresh, 140)
     fresh.close()
+
+
+def test_without_a_writable_folder_the_vectors_are_held_in_memory(
+    store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*args: object) -> None:
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(VectorCache, "_refresh", refused)
+    assert_exact(store, 160)
+    store.set_vectors(vectors_for(range(0, 40, 4), 7), "m")
+    assert_exact(store, 170)
+    assert not list(store.path.parent.glob("notices.sqlite3-vectors*.f32"))
+    store.delete([f"boamp:{i:03d}" for i in range(40)])
+    assert store.search_vector(unit_vectors(8, 1)[0]).total == 0
 
 
 def downgrade(path: Path) -> None:

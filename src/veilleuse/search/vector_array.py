@@ -24,7 +24,7 @@ import os
 import secrets
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,10 +111,13 @@ class VectorCache:
         key = read_key(conn)
         if self.loaded is not None and self.loaded.key == key:
             return self.loaded
-        with self._locked():
-            current = self._read_index()
-            if current is None or current.key != key:
-                current = self._refresh(conn, current, key)
+        try:
+            with self._locked():
+                current = self._read_index()
+                if current is None or current.key != key:
+                    current = self._refresh(conn, current, key)
+        except OSError:  # no cache file can be written here (a read-only folder): in memory
+            current = self._in_memory(conn, key)
         self.loaded = current
         return current
 
@@ -190,7 +193,7 @@ class VectorCache:
         self._remove_stale(keep=rebuilt.array_name)
         return rebuilt
 
-    def _changed(self, conn: sqlite3.Connection, generation: int, max_rowid: int) -> Any:
+    def _changed(self, conn: sqlite3.Connection, generation: int, max_rowid: int) -> sqlite3.Cursor:
         return conn.execute(
             "SELECT v.rowid, v.vec, coalesce(n.id, -1) FROM vectors v "
             "LEFT JOIN notices n ON n.uid = v.uid "
@@ -235,33 +238,19 @@ class VectorCache:
         return VectorRows(key, matrix, rowids, notice_ids, current.array_name)
 
     def _rebuild(self, conn: sqlite3.Connection, key: Key) -> VectorRows:
-        """Every stored vector into a new array file, streamed (bounded memory). Rows of another
-        dimension than the newest vector's (a model change under way) are left out."""
-        newest = conn.execute(
-            "SELECT length(vec) FROM vectors ORDER BY generation DESC, rowid DESC LIMIT 1"
-        ).fetchone()
-        width = newest[0] if newest else 0
+        """Every stored vector into a new array file, streamed (bounded memory)."""
         name = f"{self.stem}.{secrets.token_hex(4)}.f32"
-        rowids: list[int] = []
-        notice_ids: list[int] = []
         with open(self.folder / name, "wb") as out:
-            cursor = self._changed(conn, -1, -1)
-            while batch := cursor.fetchmany(_FETCH):
-                for rowid, blob, notice_id in batch:
-                    if len(blob) == width:
-                        out.write(blob)
-                        rowids.append(rowid)
-                        notice_ids.append(notice_id)
+            width, rowids, notice_ids = _copy_rows(conn, self._changed(conn, -1, -1), out.write)
             out.flush()
             os.fsync(out.fileno())
-        dim = width // 4
-        return VectorRows(
-            key,
-            self._map(name, len(rowids), dim),
-            np.array(rowids, dtype=np.int64),
-            np.array(notice_ids, dtype=np.int64),
-            name,
-        )
+        return VectorRows(key, self._map(name, len(rowids), width // 4), rowids, notice_ids, name)
+
+    def _in_memory(self, conn: sqlite3.Connection, key: Key) -> VectorRows:
+        blobs: list[bytes] = []
+        width, rowids, notice_ids = _copy_rows(conn, self._changed(conn, -1, -1), blobs.append)
+        matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), width // 4)
+        return VectorRows(key, matrix, rowids, notice_ids, "")
 
     def _remove_stale(self, keep: str) -> None:
         """Array files no index names any more (a process still mapping one keeps its data)."""
@@ -269,3 +258,24 @@ class VectorCache:
             if path.name != keep:
                 with contextlib.suppress(OSError):
                     path.unlink()
+
+
+def _copy_rows(
+    conn: sqlite3.Connection, cursor: sqlite3.Cursor, write: Callable[[bytes], Any]
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Every row of `cursor` (rowid, vector, notice id) of the newest vector's width through
+    `write`; rows of another width (a model change under way) are left out. Returns the width
+    in bytes and the rows' vector rowids and notice ids."""
+    newest = conn.execute(
+        "SELECT length(vec) FROM vectors ORDER BY generation DESC, rowid DESC LIMIT 1"
+    ).fetchone()
+    width = newest[0] if newest else 0
+    rowids: list[int] = []
+    notice_ids: list[int] = []
+    while batch := cursor.fetchmany(_FETCH):
+        for rowid, blob, notice_id in batch:
+            if len(blob) == width:
+                write(blob)
+                rowids.append(rowid)
+                notice_ids.append(notice_id)
+    return width, np.array(rowids, dtype=np.int64), np.array(notice_ids, dtype=np.int64)
