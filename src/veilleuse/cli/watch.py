@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -32,10 +33,19 @@ def run_weekly(**params: Any) -> WeeklyReport:
     report = weekly_watch(**params)
     report.timings["total"] = time.perf_counter() - started
     print_weekly(report, settings)
-    digests = report.digests
-    if digests.failed and not digests.sent and not digests.resent:
-        raise typer.Exit(1)  # every digest failed: a scheduler must see it
+    print_status(report)
+    if report.status() == "FAILED":
+        raise typer.Exit(1)  # a scheduler must see it; DEGRADED is the caller's choice
     return report
+
+
+def print_status(report: WeeklyReport) -> None:
+    """The run's status (COMPLETE / DEGRADED / FAILED) and one line per failure."""
+    status = report.status()
+    colour = {"COMPLETE": "green", "DEGRADED": "yellow"}.get(status, "red")
+    out.print(f"[bold]run status[/bold]: [{colour}]{status}[/{colour}]")
+    for line in report.reasons()[:20]:
+        out.print(f"   {escape(line)}")
 
 
 def print_weekly(report: WeeklyReport, settings: Settings) -> None:
@@ -49,7 +59,7 @@ def print_weekly(report: WeeklyReport, settings: Settings) -> None:
     )
     for s in staged:
         for problem in s.problems[:3]:
-            out.print(f"   [yellow]rejected[/yellow] {problem}")
+            out.print(f"   [yellow]rejected[/yellow] {escape(str(problem))}")
     runs = report.runs
     out.print(
         f"[bold]2. index[/bold] ({t['index']:.1f} s, store: "
@@ -139,8 +149,12 @@ def weekly(
     since: Annotated[str | None, typer.Option(help="Backfill from YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="Backfill until YYYY-MM-DD")] = None,
 ) -> None:
-    """Run the weekly watch as a Prefect flow: live sources (or recorded files), then digests."""
-    run_weekly(
+    """Run the weekly watch as a Prefect flow: live sources (or recorded files), then digests.
+
+    Exit status: 0 when the run is COMPLETE; 3 when DEGRADED (it went on around a failed
+    source, an unreadable file, or a failed actor or digest: all listed); 1 when FAILED (no
+    source gave a notice, or every digest failed)."""
+    report = run_weekly(
         source_dir=str(source_dir) if source_dir else None,
         live=source_dir is None,
         sources=source or None,
@@ -150,6 +164,8 @@ def weekly(
 
 
 def collect(
+    if report.status() == "DEGRADED":
+        raise typer.Exit(3)
     source: Annotated[list[str] | None, typer.Option(help="Only these catalogue sources")] = None,
     since: Annotated[str | None, typer.Option(help="Backfill from YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="Backfill until YYYY-MM-DD")] = None,
@@ -219,14 +235,15 @@ def parse(
         str | None, typer.Option(help="Format or source name; detected when absent")
     ] = None,
 ) -> None:
-    """Print the normalised notices of a recorded file as JSON lines; problems go to stderr."""
+    """Print the normalised notices of a recorded file as JSON lines; problems go to stderr,
+    each naming the file (and the record). Exit status 1 when nothing could be read."""
     from veilleuse.app.parse import parse_file
 
-    result = parse_file(path, source)
+    result = parse_file(path, source, get_settings().sources.max_payload_bytes)
     for notice in result.notices:
         sys.stdout.write(notice.model_dump_json(exclude={"raw"}) + "\n")
     for problem in result.problems:
-        err.print(f"[yellow]rejected[/yellow] {problem}")
+        err.print(f"[yellow]rejected[/yellow] {escape(str(problem))}")
     if not result.notices and result.problems:
         raise typer.Exit(1)
 

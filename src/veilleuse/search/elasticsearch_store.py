@@ -297,14 +297,9 @@ class ElasticsearchStore(EsIndex):
         source = {
             "includes": ["uid", "content_hash", f"{SEARCH}.vector_model", f"{SEARCH}.vector_hash"]
         }
-        out: list[str] = []
-        for hit in self._scan(self.alias, {"match_all": {}}, source):
-            src = hit["_source"]
-            derived = src.get(SEARCH) or {}
-            current = derived.get("vector_hash") == src.get("content_hash")
-            if derived.get("vector_model") != model or not current:
-                out.append(src["uid"])
-        return out
+        # a few small fields per notice: large pages (the embed stage scans every notice)
+        hits = self._scan(self.alias, {"match_all": {}}, source, batch_size=5000)
+        return [hit["_source"]["uid"] for hit in hits if _stale_vector(hit["_source"], model)]
 
     def get_vectors(self, uids: Sequence[str]) -> dict[str, np.ndarray]:
         sources = self._sources(uids, includes=[f"{SEARCH}.vector"])

@@ -82,7 +82,10 @@ def parse_payload(
         return ParseResult(problems=[Problem(origin, "format not recognised by any parser")])
     result = parser.parse(utf8, origin, source=source)
     finished = ParseResult(problems=list(result.problems))
-    for notice in result.notices:
+    pending, result.notices = result.notices, []
+    pending.reverse()
+    while pending:  # popped one by one: never the parsed and the finished notices both whole
+        notice = pending.pop()
         try:
             kept, problems = drop_bad_urls(_with_text_signals(notice), origin)
         except Exception as exc:  # the same boundary for the shared post-processing

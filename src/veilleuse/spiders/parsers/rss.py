@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -130,11 +131,22 @@ class RssParser:
             if not problems:
                 problems.append(Problem(origin, "not an RSS or Atom feed"))
             return ParseResult(problems=problems)
-        records = [
-            (clean_text(e.get("id")) or clean_text(e.get("link")) or f"#{i}", e)
-            for i, e in enumerate(parsed.entries)
-        ]
-        result = collect_records(records, lambda e: build(e, parsed.feed, src), origin)
+        entries = parsed.pop("entries", [])
+        entries.reverse()
+
+        def records() -> Iterator[tuple[str, Any]]:
+            """Entries handed over one by one and dropped once built (a big feed is not held
+            twice: as feedparser's entries and as notices)."""
+            index = 0
+            while entries:
+                entry = entries.pop()
+                yield (
+                    clean_text(entry.get("id")) or clean_text(entry.get("link")) or f"#{index}",
+                    entry,
+                )
+                index += 1
+
+        result = collect_records(records(), lambda e: build(e, parsed.feed, src), origin)
         result.problems[:0] = problems
         return result
 
