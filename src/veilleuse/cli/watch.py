@@ -161,11 +161,11 @@ def weekly(
         since=day(since),
         until=day(until),
     )
+    if report.status() == "DEGRADED":
+        raise typer.Exit(3)
 
 
 def collect(
-    if report.status() == "DEGRADED":
-        raise typer.Exit(3)
     source: Annotated[list[str] | None, typer.Option(help="Only these catalogue sources")] = None,
     since: Annotated[str | None, typer.Option(help="Backfill from YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="Backfill until YYYY-MM-DD")] = None,
