@@ -24,12 +24,28 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 
+def holder_gone(holder: str) -> bool:
+    """True when `holder` ("host:pid:…") is a process of this machine that no longer runs: its
+    lease is left over from a run killed without clean-up (kill -9, power cut)."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 @contextmanager
 def run_lock(ctx: Context, name: str, *, ttl: timedelta = DEFAULT_TTL) -> Iterator[str]:
     """Hold the lock `name` for the block (yields the holder id); raise ConcurrentRunError when
     another run holds it."""
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    held = locks.try_acquire(ctx.records, name, holder, ttl=ttl, now=ctx.now())
+    held = locks.try_acquire(ctx.records, name, holder, ttl=ttl, now=ctx.now(), gone=holder_gone)
     if held is None:
         raise ConcurrentRunError(
             f"une autre exécution de « {name} » est en cours : celle-ci s'arrête sans rien envoyer"

@@ -9,6 +9,7 @@ from veilleuse.cli import (
     admin,
     alerts,
     bids,
+    digests,
     doctor,
     matching,
     reminders,
@@ -40,6 +41,7 @@ for module in (
     targets,
     bids,
     reminders,
+    digests,
     serve,
     doctor,
 ):

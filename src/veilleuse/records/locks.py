@@ -8,9 +8,10 @@ transaction; a crashed run's lease expires after its time to live.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -48,9 +49,17 @@ class HeldLock:
 
 
 def try_acquire(
-    records: Records, name: str, holder: str, *, ttl: timedelta, now: datetime | None = None
+    records: Records,
+    name: str,
+    holder: str,
+    *,
+    ttl: timedelta,
+    now: datetime | None = None,
+    gone: Callable[[str], bool] | None = None,
 ) -> HeldLock | None:
-    """The lock `name` for `holder`, or None when another holder has it."""
+    """The lock `name` for `holder`, or None when another holder has it. On SQLite, a lease
+    whose holder `gone(holder)` says has ended (a run killed with SIGKILL) is taken over at
+    once instead of blocking every run until it expires."""
     if records.engine.dialect.name == "postgresql":
         connection = records.engine.connect()
         try:
@@ -70,6 +79,9 @@ def try_acquire(
         with records.session() as s:
             # the delete takes SQLite's write lock: a concurrent acquirer waits, then sees the row
             s.execute(delete(LeaseRow).where(LeaseRow.name == name, LeaseRow.expires_at < now))
+            current = s.scalar(select(LeaseRow.holder).where(LeaseRow.name == name))
+            if current is not None and gone is not None and gone(current):
+                s.execute(delete(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == current))
             s.add(LeaseRow(name=name, holder=holder, expires_at=now + ttl))
             s.flush()
     except IntegrityError:
