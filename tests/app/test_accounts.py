@@ -267,7 +267,7 @@ def test_session_secret_is_generated_once_with_mode_0600(tmp_path: Path) -> None
 def test_territories_and_actor_assignment(ctx: Context) -> None:
     names = {t.id: t for t in territories.list_territories(ctx)}
     assert names["valenciennes"].name == "Valenciennes Métropole"
-    assert names["valenciennes"].epcis == ["200067846"]
+    assert names["valenciennes"].epcis == ["245901160"]  # CA Valenciennes Métropole
     assert names["mel"].epcis == ["200093201"] and names["mel"].departments == ["59"]
     found = territories.territories_of_actors(
         ctx, ["esat-jardins-escaut", "ea-proprete-solidaire-lille", "inconnue"]
@@ -300,11 +300,17 @@ def test_seed_demo_is_idempotent_and_refused_among_real_accounts(tmp_path: Path)
     settings = make_settings(tmp_path / "demo")
     with Context(settings) as ctx:
         first = demo_accounts.seed_demo(ctx)
-        assert len(first.users_created) == 6 and first.territories_created == 2
+        assert len(first.users_created) == 8 and first.territories_created == 2
+        assert first.searches_created == 4  # officers and staff of both territories
+        assert first.actors_per_territory == {
+            "Métropole Européenne de Lille": 8,
+            "Valenciennes Métropole": 9,
+        }
         assert first.login_url == "http://127.0.0.1:8000/connexion"
         assert first.password == "veilleuse-demo-2026"
         again = demo_accounts.seed_demo(ctx)
         assert again.users_created == [] and again.territories_created == 0
+        assert again.searches_created == 0
         roles = {u.role for u in accounts.list_users(ctx)}
         assert roles == set(Role)
         officer_user = sign_in.authenticate(ctx, first.officer_email, first.password, "c")

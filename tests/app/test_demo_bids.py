@@ -72,19 +72,22 @@ def ctx(tmp_path: Path) -> Iterator[Context]:
             ("boamp:16-186359", "initiatives-solidaires"),
             ("boamp:99-100004", "artois-insertion-ressourcerie"),
             ("boamp:99-100004", "recup-tri"),
-            ("rss:demo-call", "initiatives-solidaires"),
-            ("rss:demo-call", "activ-cites"),
+            ("rss:demo-call", "initiatives-solidaires"),  # outside every territory: left out
+            ("rss:demo-call", "esat-jardins-escaut"),
+            ("rss:demo-call", "mutuelle-sud-services"),
         ]
         match_records.save_matches(
             context.records,
             [Match(actor_id=a, notice_uid=u, score=60.0 - i) for i, (u, a) in enumerate(matches)],
         )
-        team = ["esat-jardins-escaut", "ea-proprete-solidaire-lille", "scop-batir-ensemble"]
+        # the MEL's team beats a better-scored one spanning two territories and an outsider
+        mel = ["ea-proprete-solidaire-lille", "scop-batir-ensemble", "festiv-nord"]
+        mixed = ["esat-jardins-escaut", "ea-proprete-solidaire-lille", "activ-cites"]
         match_records.save_suggestions(
             context.records,
             [
                 GroupedBidSuggestion(
-                    notice_uid="boamp:99-100001",
+                    notice_uid=uid,
                     members=team,
                     lead=team[0],
                     assignments=[
@@ -92,7 +95,11 @@ def ctx(tmp_path: Path) -> Iterator[Context]:
                         for i, a in enumerate(team, 1)
                     ],
                     coverage=1.0,
-                    score=70.0,
+                    score=score,
+                )
+                for uid, team, score in (
+                    ("boamp:99-100001", mel, 70.0),
+                    ("boamp:99-100002", mixed, 90.0),
                 )
             ],
         )
@@ -110,15 +117,17 @@ def test_the_demo_register_has_a_bid_at_each_stage_it_shows(ctx: Context) -> Non
     assert (suggested.stage, suggested.from_suggestion, suggested.territory_id) == (
         S.TEAM_FORMED,
         True,
-        "valenciennes",
+        "mel",
     )
+    assert "boamp:99-100002" not in bids
     assert [m.lots for m in suggested.members] == [["1"], ["2"], ["3"]]
     won = bids["boamp:16-186394"]
     assert (won.stage, won.amount_won) == (S.WON, Money(amount=148_000))
     assert [(m.actor_id, m.share_percent) for m in won.members] == [
         ("remorquage-solidaire-paris", 65),
-        ("alpha-transports-services", 35),
+        ("mobilite-solidaire-alpes", 35),  # Anzin and Onnaing: Valenciennes Métropole
     ]
+    assert won.territory_id == "valenciennes"
     assert [e.to_stage for e in won.history] == [
         S.SPOTTED,
         S.INTEREST,
@@ -129,10 +138,16 @@ def test_the_demo_register_has_a_bid_at_each_stage_it_shows(ctx: Context) -> Non
     assert won.history[0].at < won.history[-1].at
     lost = bids["boamp:16-186359"]
     assert (lost.stage, lost.loss_reason) == (S.LOST, LossReason.PRICE)
-    assert lost.member_ids() == ["scic-cap-evenements", "initiatives-solidaires"]  # not the MEL's
-    assert bids["boamp:99-100004"].stage is S.SUBMITTED
+    # Tourcoing and Lille: the MEL's (initiatives-solidaires is in none of the territories)
+    assert (lost.member_ids(), lost.territory_id) == (["scic-cap-evenements", "festiv-nord"], "mel")
+    submitted = bids["boamp:99-100004"]  # its matched actors are outside: the fallback team
+    assert submitted.stage is S.SUBMITTED and submitted.member_ids() == [
+        "recyclerie-numerique-ligerienne",
+        "esat-jardins-escaut",
+    ]
     funding = bids["rss:demo-call"]
     assert (funding.kind, funding.stage) == (BidKind.FUNDING, S.INTEREST)
+    assert funding.member_ids() == ["esat-jardins-escaut", "mutuelle-sud-services"]
 
     officer = account_records.create_user(
         ctx.records,
@@ -143,7 +158,7 @@ def test_the_demo_register_has_a_bid_at_each_stage_it_shows(ctx: Context) -> Non
         territory_id="valenciennes",
     )
     shown = board(ctx, officer)
-    assert sum(len(c.lines) for c in shown.columns) == 5
+    assert sum(len(c.lines) for c in shown.columns) == 3  # won, submitted, funding
 
     again = seed_demo_bids(ctx)
     assert again.created == [] and len(again.kept) == 5

@@ -27,7 +27,8 @@ ADMIN = "admin@veilleuse.test"
 COMMITTEE = "comite@valenciennes.test"
 #: the demo's notice with a suggested team (three lots; a bid was made from it by the demo)
 SUGGESTED = "boamp:99-100001"
-LEAD, OTHER = "activ-cites", "eve-espaces-verts"  # two demo actors of Valenciennes
+#: two constructed demo actors of Valenciennes Métropole (Valenciennes, Saint-Saulve)
+LEAD, OTHER = "esat-jardins-escaut", "mutuelle-sud-services"
 
 
 def login(tab: Any, email: str = DEMO_OFFICER) -> None:

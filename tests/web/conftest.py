@@ -1,7 +1,8 @@
 """Fixtures for web tests: a seeded app, and clients logged in as any role.
 
 - `web_settings`: Settings on a fresh copy of a seeded data folder (demo actors, the two demo
-  territories with actors assigned, the accounts of `web_helpers.USERS`), fast argon2.
+  territories with actors assigned by `seed_test_territories`, the accounts of
+  `web_helpers.USERS`), fast argon2.
 - `web_app`: `(app, settings)` from `create_app`, its lifespan running for the test.
 - `client_for(who)`: a TestClient (no redirect following, server errors as 500 responses)
   logged in as a USERS key ("admin", "officer", "staff", "committee", "actor",
@@ -18,10 +19,9 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_helpers import FAST_HASHING, PASSWORD, USERS, login
+from web_helpers import FAST_HASHING, PASSWORD, USERS, login, seed_test_territories
 
-from veilleuse.app import accounts, territories
-from veilleuse.app.actors import ensure_demo_actors
+from veilleuse.app import accounts
 from veilleuse.app.context import Context
 from veilleuse.config.settings import Settings, get_settings
 from veilleuse.web.app import create_app
@@ -38,8 +38,7 @@ def seeded_web_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder seeded once per session; tests get copies."""
     folder = tmp_path_factory.mktemp("web-seed")
     with Context(make_web_settings(folder)) as ctx:
-        ensure_demo_actors(ctx)
-        territories.seed_demo_territories(ctx)
+        seed_test_territories(ctx)
         for email, role, territory, actor in USERS.values():
             accounts.create_user(ctx, email, email.split("@")[0], role, PASSWORD, territory, actor)
     return folder

@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 from test_auth import *  # noqa: F403 - collected again on PostgreSQL
 from test_saved_searches import *  # noqa: F403 - collected again on PostgreSQL
-from web_helpers import FAST_HASHING, PASSWORD, USERS
+from web_helpers import FAST_HASHING, PASSWORD, USERS, seed_test_territories
 
 from test_support import fresh_pg_database, pg_url_or_skip
-from veilleuse.app import accounts, territories
-from veilleuse.app.actors import ensure_demo_actors
+from veilleuse.app import accounts
 from veilleuse.app.context import Context
 from veilleuse.config.settings import Settings, get_settings
 
@@ -43,8 +42,7 @@ def web_settings(seeded_web_data: Path, tmp_path: Path) -> Iterator[Settings]:
     for url in fresh_pg_database(pg_url_or_skip()):
         settings = make_pg_web_settings(data_dir, url)
         with Context(settings) as ctx:
-            ensure_demo_actors(ctx)
-            territories.seed_demo_territories(ctx)
+            seed_test_territories(ctx)
             for email, role, territory, actor in USERS.values():
                 accounts.create_user(
                     ctx, email, email.split("@")[0], role, PASSWORD, territory, actor

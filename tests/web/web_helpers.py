@@ -12,6 +12,9 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
+from veilleuse.app import territories
+from veilleuse.app.actors import ensure_demo_actors, list_actors
+from veilleuse.app.context import Context
 from veilleuse.core.accounts import Role
 
 PASSWORD = "mot de passe des tests 2026"
@@ -62,3 +65,17 @@ def login(client: TestClient, who: str, password: str = PASSWORD) -> httpx.Respo
     )
     assert response.status_code == 303, (who, response.status_code, response.text[:500])
     return response
+
+
+def seed_test_territories(ctx: Context) -> None:
+    """The demo actors and territories, placed as the demo places them (17 constructed actors in
+    Valenciennes Métropole and the MEL), then the 16 real SIAE of the samples — outside both
+    territories, so the demo leaves them to the administrator — followed by the tests' network
+    as Valenciennes': the pages' tests then have real structures to show."""
+    ensure_demo_actors(ctx)
+    territories.seed_demo_territories(ctx)
+    actors = [a.id for a in list_actors(ctx, active_only=False)]
+    placed = territories.territories_of_actors(ctx, actors)
+    for actor_id in actors:
+        if actor_id not in placed:
+            territories.assign_actor(ctx, actor_id, "valenciennes")

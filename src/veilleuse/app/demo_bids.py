@@ -9,11 +9,12 @@ creates nothing twice:
 - `suggestion`: the demo's real stored suggestion (the best one on an open notice) made a bid,
   moved to « équipe formée » — created as staff do it in one click, from the suggestion;
 - `won`: the towing tender of the Ville de Paris (real BOAMP sample, two lots) won by two demo
-  actors, with the amount and each member's share;
+  actors of Valenciennes Métropole, with the amount and each member's share;
 - `lost`: an events tender (real BOAMP sample) lost on price;
 - `submitted`: the constructed reuse tender, submitted and waiting for its outcome;
 - `funding`: a funding call answered by a « collectif » at « intérêt ».
 
+Each team is drawn from one served territory, so that territory's officer sees the whole bid.
 A slot whose notice or actors are missing (another data set) is skipped. Changes go through
 `records.grouped_bids`, so the rules of `core.grouped_bids` hold for these bids too.
 """
@@ -142,8 +143,12 @@ def _from_suggestion(ctx: Context, slot: str, actors: set[str]) -> str | None:
     suggestions = match_records.load_suggestions(ctx.records)
     notices = {n.uid: n for n in ctx.store.get_many(sorted(suggestions))}
 
-    def rank(s: GroupedBidSuggestion) -> tuple[bool, float]:
-        return (not is_closed(ctx, notices[s.notice_uid]), s.score)
+    home = territories_of_actors(ctx, {a for s in suggestions.values() for a in s.members})
+
+    def rank(s: GroupedBidSuggestion) -> tuple[bool, bool, float]:
+        # a team of one territory first: its officer and staff see the whole bid
+        one = len({home.get(a) for a in s.members}) == 1 and s.members[0] in home
+        return (one, not is_closed(ctx, notices[s.notice_uid]), s.score)
 
     usable = [
         s for s in suggestions.values() if s.notice_uid in notices and set(s.members) <= actors
@@ -176,24 +181,25 @@ def _pick(
     fallback: Sequence[str] = (),
 ) -> list[str] | None:
     """Two actors for a bid on `uid`: the preferred ones present, completed by actors matched
-    with the notice, then by `fallback`, in the first one's territory (so the bid's staff see
-    the whole team)."""
+    with the notice, then by `fallback`, all of the first one's territory (so the bid's officer
+    and staff see the whole team; actors outside every territory are left out)."""
     if ctx.store.get(uid) is None:
         return None
     chosen = [a for a in preferred if a in actors]
     matched = _matched(ctx, uid, actors, set(chosen))
     chosen = list(dict.fromkeys([*chosen, *matched, *(a for a in fallback if a in actors)]))
+    territory = territories_of_actors(ctx, chosen)
+    chosen = [a for a in chosen if a in territory]
     if not chosen:
         return None
-    territory = territories_of_actors(ctx, chosen)
-    home = territory.get(chosen[0])
-    team = [a for a in chosen if territory.get(a) == home][:2]
+    team = [a for a in chosen if territory[a] == territory[chosen[0]]][:2]
     return team if len(team) == 2 else None
 
 
 def _won(ctx: Context, slot: str, actors: set[str]) -> str | None:
     uid = "boamp:16-186394"
-    team = _pick(ctx, uid, ["remorquage-solidaire-paris", "alpha-transports-services"], actors)
+    # towing (Anzin) with the transport association of Onnaing, both of Valenciennes Métropole
+    team = _pick(ctx, uid, ["remorquage-solidaire-paris", "mobilite-solidaire-alpes"], actors)
     if team is None:
         return f"avis {uid} ou structures absents"
     lead, other = team
@@ -242,7 +248,9 @@ def _lost(ctx: Context, slot: str, actors: set[str]) -> str | None:
 
 def _submitted(ctx: Context, slot: str, actors: set[str]) -> str | None:
     uid = "boamp:99-100004"
-    team = _pick(ctx, uid, ["artois-insertion-ressourcerie", "recup-tri"], actors)
+    # collection and sorting: the matched actors of a territory, else two reuse-minded ones
+    fallback = ["recyclerie-numerique-ligerienne", "esat-jardins-escaut"]
+    team = _pick(ctx, uid, ["artois-insertion-ressourcerie", "recup-tri"], actors, fallback)
     if team is None:
         return f"avis {uid} ou structures absents"
     _create(
@@ -265,8 +273,9 @@ def _funding(ctx: Context, slot: str, actors: set[str]) -> str | None:
     for call in sorted(calls, key=lambda n: n.uid):
         matched = _matched(ctx, call.uid, actors, set())
         territory = territories_of_actors(ctx, matched)
+        matched = [a for a in matched if a in territory]  # a territory's actors only
         home = territory.get(matched[0]) if matched else None
-        matched = [a for a in matched if territory.get(a) == home]
+        matched = [a for a in matched if territory[a] == home]
         if len(matched) >= 2:
             members = [BidMember(actor_id=a) for a in matched[:3]]
             _create(

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from veilleuse.app.context import Context
+from veilleuse.app.territory_teams import suggest_within_territories
 from veilleuse.core.models import Actor, NoticeKind, NoticeStatus
 from veilleuse.matching.cold_start import with_suggested_cpv
-from veilleuse.matching.consortia import suggest_grouped_bids
 from veilleuse.matching.matching import match, prepare_inputs
 from veilleuse.records import actors as actor_records
 from veilleuse.records import matches as match_records
@@ -47,7 +47,7 @@ def match_stage(ctx: Context, now: datetime | None = None) -> MatchRunReport:
     inputs = prepare_inputs(actors, notices, ctx.embedder)
     rejected = match_records.rejected_pairs(records)
     matches = match(inputs, ctx.settings.matching, today=now.date(), rejected=rejected)
-    suggestions = suggest_grouped_bids(inputs, matches, ctx.settings.matching)
+    suggestions = suggest_within_territories(ctx, inputs, matches)
     match_records.reset_matches(records)
     match_records.save_matches(records, matches)
     match_records.save_suggestions(records, suggestions)

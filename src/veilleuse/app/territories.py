@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from veilleuse.app.context import Context
+from veilleuse.core import territory as geo_territory
 from veilleuse.core.accounts import PlanTerritory, User, own_actor, visible_territories
 from veilleuse.core.errors import NotFoundError
+from veilleuse.core.models import Actor
 from veilleuse.records import actors as actor_records
 from veilleuse.records import territories as territory_records
 
-#: The two territories whose ESS plans the product is built for (EPCI SIREN from the national
-#: register of EPCI; the commune lists are left empty: an actor belongs to a territory by
-#: assignment, not by a commune lookup).
+#: The two territories whose ESS plans the product is built for, as EPCI (SIREN from the DGCL
+#: list in `config/data/geo/`); their communes are the EPCI's members (35 and 95). "59" is the
+#: département they lie in (the statistics' local notices), not a widening of the territory.
 DEMO_TERRITORIES = (
     PlanTerritory(
         id="valenciennes",
         name="Valenciennes Métropole",
         departments=["59"],
-        epcis=["200067846"],
+        epcis=["245901160"],
     ),
     PlanTerritory(
         id="mel",
@@ -26,13 +28,6 @@ DEMO_TERRITORIES = (
         departments=["59"],
         epcis=["200093201"],
     ),
-)
-
-#: Communes of the demo actors that lie in the Métropole Européenne de Lille. The demo
-#: assignment is INVENTED for the demonstration: demo actors of these communes go to `mel`, every
-#: other demo actor (even outside the Nord) to `valenciennes`, so that both officers see actors.
-_DEMO_MEL_COMMUNES = frozenset(
-    {"lille", "roubaix", "tourcoing", "villeneuve-d'ascq", "lomme", "wattrelos", "marcq-en-baroeul"}
 )
 
 
@@ -65,6 +60,10 @@ def territories_of_actors(ctx: Context, actor_ids: Iterable[str]) -> dict[str, s
     return territory_records.territories_of_actors(ctx.records, actor_ids)
 
 
+def actor_ids_in(ctx: Context, territory_ids: Iterable[str]) -> set[str]:
+    return territory_records.actor_ids_in(ctx.records, territory_ids)
+
+
 def visible_actor_ids(ctx: Context, user: User) -> set[str] | None:
     """The actors `user` may see: None means every actor (admin)."""
     actor = own_actor(user)
@@ -82,18 +81,57 @@ def visible_among(ctx: Context, user: User, actor_ids: set[str]) -> set[str]:
     return actor_ids if allowed is None else actor_ids & allowed
 
 
+Members = Sequence[tuple[str, frozenset[str]]]
+
+
+def members_of(served: Iterable[PlanTerritory]) -> Members:
+    """(territory id, its INSEE codes) of each territory, resolved once for many actors."""
+    return [(t.id, geo_territory.territory_communes(t)) for t in served]
+
+
+def territory_of_actor(actor: Actor, served: Members) -> str | None:
+    """The served territory the actor's commune lies in (its name, told apart from homonyms by
+    its départements), or None: outside every territory, or a commune the data does not know."""
+    commune = geo_territory.locate_commune(actor.territory.commune, actor.territory.departments)
+    if commune is None:
+        return None
+    return next((tid for tid, codes in served if commune.insee in codes), None)
+
+
+def assign_by_place(ctx: Context) -> dict[str, str]:
+    """Assign the unassigned actors to the stored territory their commune lies in; actor id →
+    territory id of those assigned. Actors outside every territory stay unassigned (only the
+    administrator sees them)."""
+    served = members_of(list_territories(ctx))
+    actors = actor_records.list_actors(ctx.records, active_only=False)
+    assigned = territories_of_actors(ctx, (a.id for a in actors))
+    todo = {
+        a.id: found
+        for a in actors
+        if a.id not in assigned and (found := territory_of_actor(a, served)) is not None
+    }
+    territory_records.set_actor_territories(ctx.records, todo)
+    return todo
+
+
+def place_actors(ctx: Context, actor_ids: Iterable[str]) -> None:
+    """Set these actors' territory from their place again, unassigning those outside every
+    territory (the demo's actors in a data folder seeded by an older demo)."""
+    served = members_of(list_territories(ctx))
+    for actor_id in actor_ids:
+        actor = actor_records.get_actor(ctx.records, actor_id)
+        if actor is not None:
+            territory_records.set_actor_territory(
+                ctx.records, actor_id, territory_of_actor(actor, served)
+            )
+
+
 def seed_demo_territories(ctx: Context) -> tuple[int, int]:
-    """Create the demo territories and assign the stored actors to them (invented assignment).
+    """Create the demo territories (Valenciennes Métropole and the MEL) and assign the stored
+    actors by where they are: the constructed demo actors lie in the two territories, the real
+    insertion structures of the samples (Pas-de-Calais, Bas-Rhin, Seine-Saint-Denis) in neither.
 
     Returns (territories created, actors assigned). Actors already assigned keep their territory.
     """
     created = sum(ensure_territory(ctx, t) for t in DEMO_TERRITORIES)
-    actors = actor_records.list_actors(ctx.records, active_only=False)
-    assigned = territories_of_actors(ctx, (a.id for a in actors))
-    todo = {
-        a.id: "mel" if (a.territory.commune or "").lower() in _DEMO_MEL_COMMUNES else "valenciennes"
-        for a in actors
-        if a.id not in assigned
-    }
-    territory_records.set_actor_territories(ctx.records, todo)
-    return created, len(todo)
+    return created, len(assign_by_place(ctx))

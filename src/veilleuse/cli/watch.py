@@ -111,21 +111,24 @@ def demo(
         Path | None, typer.Option(help="Recorded sources; default: bundled samples")
     ] = None,
 ) -> None:
-    """Run the weekly watch on the bundled recorded sources and example actor profiles, then
-    create the demo territories and accounts of the web app and a few invented grouped bids,
-    and say how to log in."""
+    """Create the demo territories (Valenciennes Métropole, the MEL) and accounts of the web
+    app, run the weekly watch on the bundled recorded sources and example actor profiles (teams
+    are suggested within a territory), then add a few invented grouped bids and say how to log
+    in."""
     from veilleuse.app.context import Context
-
-    run_weekly(source_dir=str(source_dir) if source_dir else None, load_demo_actors=True)
     from veilleuse.app.demo_accounts import seed_demo
     from veilleuse.app.demo_bids import seed_demo_bids
 
     with Context() as ctx:
         seeded = seed_demo(ctx)
+    run_weekly(source_dir=str(source_dir) if source_dir else None, load_demo_actors=True)
+    with Context() as ctx:
         bids = seed_demo_bids(ctx)
     out.print(
         f"[bold]6. web accounts[/bold]: {len(seeded.users_created)} demo accounts created, "
-        f"{seeded.actors_assigned} actors assigned to the demo territories"
+        f"{seeded.actors_assigned} actors assigned to the demo territories by their commune ("
+        + ", ".join(f"{name}: {n}" for name, n in seeded.actors_per_territory.items())
+        + f"), {seeded.searches_created} « Acheteurs du territoire » searches saved"
     )
     out.print(
         f"[bold]7. grouped bids[/bold] (invented for the demo): {len(bids.created)} created, "

@@ -1,0 +1,91 @@
+"""The demo's own territories in the web app: a data folder seeded as `veilleuse demo` seeds it
+(`seed_demo`: Valenciennes Métropole and the MEL from the administrative data, actors placed by
+their commune, the demo accounts), and each territory's people see only its own actors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from web_helpers import FAST_HASHING, login
+
+from veilleuse.app.context import Context
+from veilleuse.app.demo_accounts import seed_demo
+from veilleuse.config.settings import Settings, get_settings
+from veilleuse.web.app import create_app
+
+VALENCIENNES = {
+    "esat-jardins-escaut",
+    "remorquage-solidaire-paris",
+    "mutuelle-sud-services",
+    "fondation-aube-solidaire",
+    "recyclerie-numerique-ligerienne",
+    "mobilite-solidaire-alpes",
+    "geiq-formation-aube",
+    "esat-ateliers-rochelais",
+    "tiers-lieu-drome",
+}
+MEL = {
+    "ea-proprete-solidaire-lille",
+    "scop-batir-ensemble",
+    "festiv-nord",
+    "scic-cap-evenements",
+    "scic-eau-vive-gironde",
+    "scop-cuisine-commune-var",
+    "scic-manche-energies",
+    "scop-atelier-architecture-partagee",
+}
+_ACTOR_LINK = re.compile(r'href="/acteurs/([a-z0-9-]+)"')
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Settings]]:
+    folder = tmp_path_factory.mktemp("demo-territories")
+    settings = get_settings(data_dir=folder, store={"backend": "embedded"}, web=FAST_HASHING)
+    with Context(settings) as ctx:
+        seed_demo(ctx)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield client, settings
+
+
+def listed(demo_app: tuple[TestClient, Settings], email: str) -> set[str]:
+    """The actor ids of the /acteurs page as `email` sees it."""
+    app_client, settings = demo_app
+    client = TestClient(app_client.app, raise_server_exceptions=False, follow_redirects=False)
+    login(client, email, settings.web.demo_password)
+    page = client.get("/acteurs", params={"par_page": 100})
+    assert page.status_code == 200
+    return set(_ACTOR_LINK.findall(page.text)) - {"importer", "nouvelle"}
+
+
+@pytest.mark.parametrize(
+    ("email", "expected"),
+    [
+        ("veille@valenciennes.test", VALENCIENNES),
+        ("reseau@valenciennes.test", VALENCIENNES),
+        ("veille@mel.test", MEL),
+        ("reseau@mel.test", MEL),
+    ],
+)
+def test_each_territory_sees_only_its_own_actors(
+    demo_app: tuple[TestClient, Settings], email: str, expected: set[str]
+) -> None:
+    assert listed(demo_app, email) == expected
+
+
+def test_the_administrator_sees_every_actor_and_the_officer_the_buyers_search(
+    demo_app: tuple[TestClient, Settings],
+) -> None:
+    seen = listed(demo_app, "admin@veilleuse.test")
+    assert seen >= VALENCIENNES | MEL and "adsi-arras" in seen  # a real SIAE of the Pas-de-Calais
+    app_client, settings = demo_app
+    client = TestClient(app_client.app, raise_server_exceptions=False, follow_redirects=False)
+    login(client, "veille@mel.test", settings.web.demo_password)
+    saved = client.get("/recherches").text
+    assert "Acheteurs du territoire – Métropole Européenne de Lille" in saved
+    assert "Valenciennes Métropole" not in saved
+    other = client.get("/acteurs/esat-jardins-escaut")
+    assert other.status_code == 404  # Valenciennes' ESAT is not the MEL's
