@@ -17,8 +17,9 @@ import pytest
 
 from veilleuse.core.models import Notice, NoticeKind, Places
 from veilleuse.search import embedded_sql as sql
+from veilleuse.search import embedded_store as embedded_module
 from veilleuse.search.embedded_store import EmbeddedStore
-from veilleuse.search.store import Filters
+from veilleuse.search.store import Filters, Sort, SortKey
 from veilleuse.search.vector_array import VectorCache
 
 DEPARTMENTS = ["59", "62", "80", "2A", "971"]
@@ -181,6 +182,29 @@ def test_without_a_writable_folder_the_vectors_are_held_in_memory(
     assert not list(store.path.parent.glob("notices.sqlite3-vectors*.f32"))
     store.delete([f"boamp:{i:03d}" for i in range(40)])
     assert store.search_vector(unit_vectors(8, 1)[0]).total == 0
+
+
+def test_a_listing_sorted_from_the_narrow_index_gives_the_walked_pages(
+    store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two plans of a listing (walk the sort's index, or sort the kept notices) agree."""
+    cases = [
+        (Filters(departments=["59", "2A"]), Sort(key=SortKey.DEADLINE), 0),
+        (Filters(sources=["ted"]), Sort(key=SortKey.PUBLISHED, descending=True), 5),
+        (Filters(cpv_prefixes=["77"], kinds=[NoticeKind.TENDER]), Sort(key=SortKey.UPDATED), 3),
+    ]
+
+    def pages() -> list[tuple[int, list[str]]]:
+        return [
+            (r.total, r.uids())
+            for f, sort, offset in cases
+            for r in [store.search_text("", f, limit=4, offset=offset, sort=sort)]
+        ]
+
+    walked = pages()
+    assert all(uids for _, uids in walked)
+    monkeypatch.setattr(embedded_module, "_WALK_MAX", 0)
+    assert pages() == walked
 
 
 def downgrade(path: Path) -> None:

@@ -39,6 +39,8 @@ from veilleuse.search.store import (
 from veilleuse.search.vector_array import VectorCache, next_generation
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+#: notices a listing may test along its sort's index before it sorts the kept ones instead
+_WALK_MAX = 2_000
 _BM25_WEIGHTS = "10.0, 1.0"  # title, body
 
 
@@ -334,14 +336,26 @@ class EmbeddedStore:
     def _listing(
         self, filters: Filters | None, limit: int, offset: int, sort: Sort
     ) -> SearchResult:
-        """Every notice matching the filters, in `sort` order, with the exact total."""
+        """Every notice matching the filters, in `sort` order, with the exact total.
+
+        The page is read by walking the index of the sort and testing each notice, which stops
+        after `offset + limit` kept ones; when the total says that walk would test more than
+        `_WALK_MAX` notices (a rare buyer word: 1.7 s over 100 000 notices), the kept notices
+        are sorted from the narrow index instead (about 60 ms whatever the filter).
+        """
         where, params = sql.where(filters)
         with self._lock:
-            total = self.conn.execute(
-                f"SELECT count(*) FROM {sql.ids_from(filters)} WHERE {where}", params
-            ).fetchone()[0]
+            total, stored = self.conn.execute(
+                f"SELECT count(*), (SELECT max(id) FROM notices) FROM {sql.ids_from(filters)} "
+                f"WHERE {where}",
+                params,
+            ).fetchone()
+            if not total:
+                return SearchResult(hits=[], total=0)
+            walk = (offset + limit) * stored <= _WALK_MAX * total
+            source = "notices n" if walk else sql.notices_from(filters)
             rows = self.conn.execute(
-                f"SELECT n.uid FROM notices n WHERE {where} ORDER BY {sql.order_by(sort)} "
+                f"SELECT n.uid FROM {source} WHERE {where} ORDER BY {sql.order_by(sort)} "
                 "LIMIT ? OFFSET ?",
                 (*params, limit, offset),
             ).fetchall()
