@@ -11,7 +11,9 @@ within the run, `mail.retries` times with a growing pause (`mail.retry_backoff_s
 permanent refusal (5xx) marks the refused addresses undeliverable (`records.delivery`) and the
 e-mail `undeliverable` — not resent run after run. Every mailing skips undeliverable addresses
 (`deliverable`) until an officer clears them (`/diffusion/adresses`), which makes the e-mails
-refused there `failed` again, so the next run resends them.
+refused there `failed` again, so the next run resends them. A message that keeps failing for
+now (4xx, server unreachable) is sent at most `mail.max_attempts` times across runs, then given
+up (`abandoned`, named in that run's report) instead of being tried every run forever.
 """
 
 from __future__ import annotations
@@ -79,10 +81,26 @@ def deliver(records: Records, mailer: Mailer, digest_id: str, message: EmailMess
     return None
 
 
+def give_up(records: Records, mailer: Mailer, pending: digest_log.PendingDigest) -> str | None:
+    """Why a logged e-mail is no longer sent — tried `mail.max_attempts` times across runs
+    (marked `abandoned`) — or None while it may be tried again."""
+    settings = getattr(mailer, "settings", None)
+    bound = settings.max_attempts if isinstance(settings, MailSettings) else 0
+    if bound <= 0 or pending.attempts < bound:
+        return None
+    why = f"abandonné après {pending.attempts} tentatives d'envoi"
+    digest_log.mark_digest(records, pending.digest_id, "abandoned", why)
+    return why
+
+
 def resend_pending(records: Records, mailer: Mailer) -> Outcome:
-    """Send again, as stored, every e-mail a previous run logged and did not confirm."""
+    """Send again, as stored, every e-mail a previous run logged and did not confirm (but those
+    tried `mail.max_attempts` times, given up)."""
     outcome = Outcome()
     for pending in digest_log.unsent_digests(records):
+        if (why := give_up(records, mailer, pending)) is not None:
+            outcome.failed.append((pending.digest_id, why))
+            continue
         message = message_from_string(pending.message, policy=MESSAGE_POLICY)
         assert isinstance(message, EmailMessage)
         why = deliver(records, mailer, pending.digest_id, message)

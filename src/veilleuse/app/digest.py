@@ -37,7 +37,7 @@ from functools import partial
 from typing import TypeVar
 
 from veilleuse.app.context import Context
-from veilleuse.app.delivery import deliver, deliverable
+from veilleuse.app.delivery import deliver, deliverable, give_up
 from veilleuse.app.digest_links import LinkMaker, digest_links
 from veilleuse.app.faults import fault_point
 from veilleuse.app.reminders import due_reminders
@@ -125,6 +125,9 @@ def resend_unsent(
         if pending.actor_id in paused:
             digest_log.mark_digest(records, pending.digest_id, "cancelled", CANCELLED)
             report.cancelled.append(pending.digest_id)
+            continue
+        if (why := give_up(records, mailer, pending)) is not None:
+            report.failed.append((pending.digest_id, why))
             continue
         message = message_from_string(pending.message, policy=MESSAGE_POLICY)
         assert isinstance(message, EmailMessage)

@@ -144,6 +144,16 @@ class MailSettings(BaseModel):
         le=300,
         description="Pause before the first retry of a 4xx, doubled at each retry",
     )
+    max_attempts: int = Field(
+        8,
+        ge=0,
+        le=100,
+        description=(
+            "Sends of one logged e-mail across runs before it is given up (status abandoned, "
+            "named in the run's report) when the server keeps refusing it for now (4xx) or "
+            "cannot be reached; 0 = never given up"
+        ),
+    )
 
 
 class DigestSettings(BaseModel):

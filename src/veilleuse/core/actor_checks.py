@@ -4,7 +4,7 @@
   stopped the digest stage; NUL and the other C0/C1 characters break files, terminals and
   databases. Every text field refuses them (U+0000–U+001F, U+007F–U+009F), keys included; the
   free-text `description` alone may hold line breaks and tabs (CR/LF is read as a line break).
-- **Identifiers are slugs**: `ID_PATTERN` — 1 to 80 letters, digits, `-`, `_` or `.`,
+- **Identifiers are slugs**: `ID_PATTERN` — 1 to 64 letters, digits, `-`, `_` or `.`,
   starting with a letter or a digit (they appear in URLs, file names and e-mail headers).
 - **E-mail addresses are plain addresses** (`email_ok`): `local@domain.tld`, no display name,
   no spaces, no brackets or separators, no empty label.
@@ -17,8 +17,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 #: what an actor identifier may be (see the module docstring)
-ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
-ID_RULE = "de 1 à 80 lettres sans accent, chiffres, « - », « _ » ou « . », commençant par une lettre ou un chiffre"
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+ID_RULE = "de 1 à 64 lettres sans accent, chiffres, « - », « _ » ou « . », commençant par une lettre ou un chiffre"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # keeps \t \n \r
 #: fields whose text may span several lines

@@ -105,6 +105,8 @@ class PendingDigest:
     digest_id: str
     actor_id: str
     message: str
+    #: sends tried so far (every run counts)
+    attempts: int = 0
 
 
 def unsent_digests(records: Records) -> list[PendingDigest]:
@@ -115,7 +117,7 @@ def unsent_digests(records: Records) -> list[PendingDigest]:
             .where(DigestRow.status.in_(["pending", "failed"]))
             .order_by(DigestRow.created_at)
         )
-        return [PendingDigest(r.digest_id, r.actor_id, r.message) for r in rows]
+        return [PendingDigest(r.digest_id, r.actor_id, r.message, r.attempts or 0) for r in rows]
 
 
 def digest_counts(records: Records) -> dict[str, int]:
