@@ -1,4 +1,10 @@
-"""Match stage: every active actor × every open notice → matches and grouped-bid suggestions."""
+"""Match stage: new or changed notices × every active actor, changed actors × open notices.
+
+The first run (or `full=True`) scores every active actor against every open notice. Later runs
+score only what changed since (`matching.incremental`): a notice whose content hash changed, an
+actor whose profile changed, everything after a change of weights or model. Stored matches of
+unchanged pairs stand; a notice closed or past its deadline is neither scored nor kept.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,20 @@ from datetime import datetime
 
 from veilleuse.app.context import Context
 from veilleuse.app.territory_teams import suggest_within_territories
-from veilleuse.core.models import Actor, NoticeKind, NoticeStatus
+from veilleuse.core.models import (
+    Actor,
+    GroupedBidSuggestion,
+    Match,
+    Notice,
+    NoticeKind,
+    NoticeStatus,
+)
 from veilleuse.matching.cold_start import with_suggested_cpv
-from veilleuse.matching.matching import match, prepare_inputs
+from veilleuse.matching.incremental import MatchPlan, matching_version, plan_run
+from veilleuse.matching.lexical import Lexicon, notice_words, stems
+from veilleuse.matching.matching import is_open, match, prepare_inputs
 from veilleuse.records import actors as actor_records
+from veilleuse.records import match_state
 from veilleuse.records import matches as match_records
 from veilleuse.search.store import Filters
 
@@ -25,6 +41,10 @@ class MatchRunReport:
     matches: int
     suggestions: int
     seconds: float
+    mode: str = "full"  # full | incremental
+    new_notices: int = 0  # new or changed notices, scored against every actor
+    changed_actors: int = 0  # changed actors, scored against the other open notices
+    removed: int = 0  # stored matches dropped (closed notices, inactive actors, beyond top_k)
 
 
 def with_cold_start(ctx: Context, actors: list[Actor]) -> list[Actor]:
@@ -35,22 +55,102 @@ def with_cold_start(ctx: Context, actors: list[Actor]) -> list[Actor]:
     return [with_suggested_cpv(a, awards) for a in actors]
 
 
-def match_stage(ctx: Context, now: datetime | None = None) -> MatchRunReport:
-    """Recompute matches for every active actor over every open notice; store them."""
+def match_stage(ctx: Context, now: datetime | None = None, *, full: bool = False) -> MatchRunReport:
+    """Score what changed since the last run (everything on the first run or with `full`)."""
     started = time.perf_counter()
     now = now or ctx.now()
-    records = ctx.records
-    notices = list(
-        ctx.store.iter_notices(Filters(kinds=MATCHABLE_KINDS, statuses=[NoticeStatus.OPEN]))
-    )
+    records, settings = ctx.records, ctx.settings.matching
+    today = now.date()
+    filters = Filters(kinds=MATCHABLE_KINDS, statuses=[NoticeStatus.OPEN])
+    notices = [n for n in ctx.store.iter_notices(filters) if is_open(n, today)]
     actors = with_cold_start(ctx, actor_records.list_actors(records))
-    inputs = prepare_inputs(actors, notices, ctx.embedder)
     rejected = match_records.rejected_pairs(records)
-    matches = match(inputs, ctx.settings.matching, today=now.date(), rejected=rejected)
-    suggestions = suggest_within_territories(ctx, inputs, matches)
-    match_records.reset_matches(records)
-    match_records.save_matches(records, matches)
-    match_records.save_suggestions(records, suggestions)
-    return MatchRunReport(
-        len(actors), len(notices), len(matches), len(suggestions), time.perf_counter() - started
+    version = matching_version(settings, ctx.embedder.name)
+    plan = plan_run(
+        notices,
+        actors,
+        version,
+        match_state.scored_hashes(records, "notice"),
+        match_state.scored_hashes(records, "actor"),
+        full=full,
     )
+    found, suggestions = _score(ctx, plan, actors, notices, rejected, now)
+    changed, fresh = {a.id for a in plan.changed_actors}, {n.uid for n in plan.new_notices}
+    if plan.full:
+        match_records.reset_matches(records)
+        changed, fresh = set(), set()
+    match_state.replace_matches(records, found, actors=changed, notices=fresh)
+    match_records.save_suggestions(records, suggestions)
+    removed = match_state.prune_matches(
+        records,
+        open_notices=plan.notice_keys.keys(),
+        active_actors=plan.actor_keys.keys(),
+        rejected=rejected,
+        top_k=settings.top_k,
+    )
+    _remember(ctx, plan)
+    report = MatchRunReport(
+        len(actors),
+        len(notices),
+        len(found),
+        len(suggestions),
+        time.perf_counter() - started,
+        "full" if plan.full else "incremental",
+        len(plan.new_notices),
+        len(plan.changed_actors),
+        removed,
+    )
+    match_state.record_run(
+        records,
+        now,
+        report.mode,
+        actors=report.actors,
+        notices=report.notices,
+        changed_actors=report.changed_actors,
+        new_notices=report.new_notices,
+        matches=report.matches,
+        seconds=report.seconds,
+    )
+    return report
+
+
+def _score(
+    ctx: Context,
+    plan: MatchPlan,
+    actors: list[Actor],
+    notices: list[Notice],
+    rejected: set[tuple[str, str]],
+    now: datetime,
+) -> tuple[list[Match], list[GroupedBidSuggestion]]:
+    """New notices × every actor (with their grouped-bid suggestions), then changed actors ×
+    the other open notices; word rarity over every open notice in both."""
+    settings, today = ctx.settings.matching, now.date()
+    if not plan.new_notices and not (plan.changed_actors and plan.other_notices):
+        return [], []
+    lexicon = Lexicon.from_stem_sets([stems(notice_words(n)) for n in notices])
+    found: list[Match] = []
+    suggestions: list[GroupedBidSuggestion] = []
+    if plan.new_notices and actors:
+        inputs = prepare_inputs(actors, plan.new_notices, ctx.embedder)
+        fresh = match(inputs, settings, today=today, rejected=rejected, lexicon=lexicon)
+        suggestions = suggest_within_territories(ctx, inputs, fresh)
+        found.extend(fresh)
+    if plan.changed_actors and plan.other_notices:
+        inputs = prepare_inputs(plan.changed_actors, plan.other_notices, ctx.embedder)
+        found.extend(match(inputs, settings, today=today, rejected=rejected, lexicon=lexicon))
+    return found, suggestions
+
+
+def _remember(ctx: Context, plan: MatchPlan) -> None:
+    """Record the keys scored: new notices, changed actors; forget notices no longer open."""
+    records = ctx.records
+    match_state.mark_scored(
+        records, "notice", {n.uid: plan.notice_keys[n.uid] for n in plan.new_notices}
+    )
+    match_state.mark_scored(
+        records, "actor", {a.id: plan.actor_keys[a.id] for a in plan.changed_actors}
+    )
+    scored = match_state.scored_hashes(records, "notice")
+    match_state.forget_scored(records, "notice", scored.keys() - plan.notice_keys.keys())
+    actors = match_state.scored_hashes(records, "actor")
+    match_state.forget_scored(records, "actor", actors.keys() - plan.actor_keys.keys())

@@ -89,17 +89,30 @@ def audience_fit(
 # --------------------------------------------------------------------------- reasons
 
 
-def activity_phrase(
-    actor: Actor, target: Set[str], lexicon: Lexicon | None = None, size: int = 8
-) -> str | None:
-    """The actor's own words closest to `target`: the description fragment (or CPV label) whose
-    shared stems weigh most, cut to `size` words around the first shared one."""
-    weigh = lexicon.weight if lexicon else (lambda _: 1.0)
+def actor_fragments(actor: Actor) -> list[tuple[str, frozenset[str]]]:
+    """The actor's description fragments and CPV labels with their stems, which
+    `activity_phrase` weighs; worth computing once per actor when it is asked many times."""
     fragments = [f.strip(" -•*\t") for f in re.split(r"[\n.;:!?()]+|\s[-–•]\s", actor.description)]
     fragments += [cpvmod.cpv_label(c) or "" for c in actor.cpv_codes()]
+    return [(fragment, stems(fragment)) for fragment in fragments]
+
+
+def activity_phrase(
+    actor: Actor,
+    target: Set[str],
+    lexicon: Lexicon | None = None,
+    size: int = 8,
+    fragments: Sequence[tuple[str, frozenset[str]]] | None = None,
+) -> str | None:
+    """The actor's own words closest to `target`: the description fragment (or CPV label) whose
+    shared stems weigh most, cut to `size` words around the first shared one. `fragments`:
+    `actor_fragments(actor)`, computed beforehand by a caller that asks for many notices."""
+    weigh = lexicon.weight if lexicon else (lambda _: 1.0)
     best, best_score = "", 0.0
-    for fragment in fragments:
-        score = sum(weigh(s) for s in stems(fragment) & target)
+    for fragment, own in fragments if fragments is not None else actor_fragments(actor):
+        if own.isdisjoint(target):
+            continue  # scores 0, never better than the best so far
+        score = sum(map(weigh, own & target))
         if score > best_score + 1e-9:
             best, best_score = fragment, score
     if not best:
@@ -114,15 +127,22 @@ def activity_phrase(
 
 def topic_reasons(
     actor: Actor, notice: Notice, lots: Sequence[LotFit], shared: Set[str], lexicon: Lexicon,
-    points: float,
+    points: float, *, fragments: Sequence[tuple[str, frozenset[str]]] | None = None,
+    surface: dict[str, str] | None = None, theirs: frozenset[str] | None = None,
 ) -> list[Reason]:  # fmt: skip
-    """Reasons for the subject: which activity meets which lot, which words are shared."""
+    """Reasons for the subject: which activity meets which lot, which words are shared.
+    `fragments` (`actor_fragments`), `surface` (`keywords(notice_words(notice))`) and `theirs`
+    (`stems(notice_words(notice))`) may be given by a caller that already has them."""
+    if fragments is None:
+        fragments = actor_fragments(actor)
+    if theirs is None:
+        theirs = stems(notice_words(notice))
     reasons: list[Reason] = []
     groups: dict[str | None, list[Lot]] = {}  # lots met by the same activity share a sentence
     for fit in lots[:3]:
         target = stems(f"{fit.lot.title or ''} {fit.lot.description or ''}")
-        activity = activity_phrase(actor, target, lexicon) or activity_phrase(
-            actor, stems(notice_words(notice)), lexicon
+        activity = activity_phrase(actor, target, lexicon, fragments=fragments) or activity_phrase(
+            actor, theirs, lexicon, fragments=fragments
         )
         groups.setdefault(activity, []).append(fit.lot)
     shown = list(groups.items())[:2]
@@ -133,11 +153,12 @@ def topic_reasons(
         }
         reasons.append(Reason(code="lot", params=params, weight=points / len(shown)))
     if not lots:
-        activity = activity_phrase(actor, stems(notice_words(notice)), lexicon)
+        activity = activity_phrase(actor, theirs, lexicon, fragments=fragments)
         if activity or points >= 10:
             params = {"activity": activity, "kind": notice.kind.value}
             reasons.append(Reason(code="semantic", params=params, weight=points))
-    surface = keywords(notice_words(notice))
+    if surface is None:
+        surface = keywords(notice_words(notice))
     # rarest first; ties by stem, so the order does not follow the process's string hash seed
     ranked = sorted(shared, key=lambda s: (-lexicon.weights.get(s, lexicon.default), s))
     words = [surface[s] for s in ranked if s in surface][:5]

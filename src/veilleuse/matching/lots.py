@@ -51,17 +51,36 @@ def lot_fits(
     lot_vectors: np.ndarray,
     weights: MatchingSettings,
     lexicon: Lexicon,
+    *,
+    own_stems: frozenset[str] | None = None,
+    codes: list[str] | None = None,
+    lot_sides: list[tuple[frozenset[str], list[str]]] | None = None,
 ) -> list[LotFit]:
-    """One LotFit per lot of `notice` (rows of `lot_vectors` in lot order). Shared with consortia."""
+    """One LotFit per lot of `notice` (rows of `lot_vectors` in lot order). Shared with consortia.
+    `own_stems` (`stems(actor_words(actor))`), `codes` and `lot_sides` (`lot_sides(notice)`)
+    may come from a caller's cache."""
     sims = rescale(lot_vectors @ actor_vector)
-    own_stems = stems(actor_words(actor))
-    codes = actor.cpv_codes()
+    if own_stems is None:
+        own_stems = stems(actor_words(actor))
+    if codes is None:
+        codes = actor.cpv_codes()
     out = []
-    for lot, sem in zip(notice.lots, sims, strict=True):
+    sides = lot_sides if lot_sides is not None else notice_lot_sides(notice)
+    for lot, sem, (lot_stems, places) in zip(notice.lots, sims, sides, strict=True):
         lot_codes = lot.cpv or notice.cpv
         close = cpvmod.best_cpv_pair(codes, lot_codes)[0]
-        lex = lexicon.similarity(own_stems, stems(f"{lot.title or ''} {lot.description or ''}"))
-        terr = territory_fit(actor, lot.places.departments or notice.all_departments())[0]
+        lex = lexicon.similarity(own_stems, lot_stems)
+        terr = territory_fit(actor, places)[0]
         topic = topic_score(weights, float(sem), lex, close, bool(codes and lot_codes))
         out.append(LotFit(lot, float(sem), lex, close, terr, topic, topic * (0.6 + 0.4 * terr)))
     return out
+
+
+def notice_lot_sides(notice: Notice) -> list[tuple[frozenset[str], list[str]]]:
+    """Per lot, its word stems and the départements its fit is judged on (its own, else the
+    notice's): what `lot_fits` needs of the notice alone."""
+    every = notice.all_departments()
+    return [
+        (stems(f"{lot.title or ''} {lot.description or ''}"), lot.places.departments or every)
+        for lot in notice.lots
+    ]

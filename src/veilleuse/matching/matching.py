@@ -15,21 +15,25 @@ Closed, cancelled, award and expired notices are never matched; a reservation or
 actor cannot answer removes the pair, and so does a funding call located outside the actor's
 territory (neither its département, its radius nor a neighbour) or a pair the actor rejected.
 
-The A×N work is matrix products done in blocks of notices: semantic, lexical, CPV and territory
-are exact for every pair, and the reservation component can only add up to what the notice
-allows (nothing for a plain tender), so that sum is an upper bound. Per actor, candidates are evaluated in decreasing bound order and evaluation stops
-when `top_k` matches are at least as good as the next bound; only those get Python work (lots,
-reservations, reasons as data).
+The A×N work is matrix products done in blocks of notices (`matching.signals`: sparse stem,
+CPV-prefix and territory tables built once per run). For a notice without lots of its own, the
+reservation or audience component is known per actor family, so the block gives an estimate of
+the exact score within float rounding; a multi-lot notice only gets an upper bound (its lots are
+judged one by one). Per actor, the k-th best sure lower bound seen so far prunes every later
+candidate that cannot reach it, so only a few more than `top_k` candidates per actor survive;
+those are scored exactly (`matching.pairs`: lots, reservations, reasons as data) in decreasing
+order of their upper bound, until `top_k` scores beat the next bound. Ties keep the order of the
+previous matcher (bound, then partial score, then notice order), so results do not move.
 
-At scale, move actor vectors to Elasticsearch: index each profile as a document with a
-`dense_vector` of `actor_text`, its départements and CPV prefixes; each newly indexed notice
-(and each lot of a multi-lot notice) runs one kNN query on that index with the notice's
-départements/neighbours and CPV divisions as a boolean `should`, takes the nearest few hundred
-actors, and calls `match` on just those pairs. Cost then grows with new notices, not A×N.
+Scaling out: the work is independent per actor, so a run splits into blocks of actors (each a
+Prefect task on its own worker, all reading the same notices and vectors) whose matches are
+concatenated; an incremental run (`app.match`) scores only new or changed notices against every
+actor and changed actors against open notices.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Set
 from dataclasses import dataclass, field
@@ -40,22 +44,18 @@ import numpy as np
 from veilleuse.config.settings import MatchingSettings
 from veilleuse.core.deadlines import effective_deadline, is_past, start_of_day
 from veilleuse.core.embedder import Embedder
-from veilleuse.core.models import Actor, Lot, Match, Notice, NoticeKind, NoticeStatus, Reason
+from veilleuse.core.models import Actor, Lot, Match, Notice, NoticeKind, NoticeStatus
 from veilleuse.matching import cpv as cpvmod
-from veilleuse.matching.explain import (
-    audience_fit,
-    deadline_reason,
-    reservation_fit,
-    territory_params,
-    topic_reasons,
-)
+from veilleuse.matching.explain import audience_fit, reservation_fit
 from veilleuse.matching.lexical import Lexicon, actor_words, notice_words, stems
-from veilleuse.matching.lots import LotFit, lot_fits, rescale, topic_score
-from veilleuse.matching.territory import territory_fit, territory_matrix
+from veilleuse.matching.lots import rescale
+from veilleuse.matching.pairs import LOT_MIN_TOPIC, PairScorer
+from veilleuse.matching.signals import Signals
 
-LOT_MIN_TOPIC = 0.35  # a lot belongs to a match when its own topic fit reaches this
+__all__ = ["LOT_MIN_TOPIC", "MatchInputs", "actor_text", "is_open", "match", "prepare_inputs"]
 BLOCK = 1024  # notices per matrix block
 ROUNDING = 0.05 + 1e-4  # scores are rounded to 0.1: 34.96 is kept as 35.0 (float32 bounds)
+SLACK = 0.1  # |exact score − block estimate| stays under 0.06 (4-decimal components, rounding)
 MATCHABLE = frozenset({NoticeKind.TENDER, NoticeKind.PIN, NoticeKind.FUNDING_CALL})
 
 
@@ -122,12 +122,15 @@ def match(
     today: date,
     rejected: Set[tuple[str, str]] = frozenset(),
     min_topic: float | None = None,
+    lexicon: Lexicon | None = None,
 ) -> list[Match]:
     """The best `top_k` matches per actor scoring at least `min_score`, best first per actor.
 
     `min_topic` (default: the `min_topic` setting) is the floor on the topical part (semantic,
     lexical, CPV) below which a pair is dropped whatever its place, so territory alone never
-    makes a match; the evaluation lowers it to judge the ranking alone.
+    makes a match; the evaluation lowers it to judge the ranking alone. `lexicon` (default:
+    the rarity of words over `inputs.notices`) lets an incremental run that scores a few
+    notices weigh words by the whole corpus of open notices, as a full run does.
     """
     if min_topic is None:
         min_topic = weights.min_topic
@@ -135,64 +138,237 @@ def match(
     if not actors or not notices:
         return []
     notice_stems = [stems(notice_words(n)) for n in notices]  # once: 20k texts outgrow the cache
-    lexicon = Lexicon.from_stem_sets(notice_stems)
-    actor_stem_sets = [stems(actor_words(a)) for a in actors]
-    actor_codes = [a.cpv_codes() for a in actors]
-    has_actor_cpv = np.array([bool(c) for c in actor_codes])
+    if lexicon is None:
+        lexicon = Lexicon.from_stem_sets(notice_stems)
+    actor_stems = [stems(actor_words(a)) for a in actors]
+    signals = Signals(actors, notices, actor_stems, notice_stems, lexicon)
+    found = _candidates(inputs, signals, weights, today, rejected, min_topic)
+    scorer = PairScorer(
+        actors, notices, inputs.actor_vectors, inputs.notice_vectors, inputs.lot_vectors,
+        notice_stems, lexicon, weights, today, min_topic,
+    )  # fmt: skip
+    return _select(found, scorer, weights.top_k)
+
+
+@dataclass
+class _Found:
+    """Candidate pairs as arrays, one entry per pair."""
+
+    rows: np.ndarray  # actor rows
+    cols: np.ndarray  # notice rows
+    upper: np.ndarray  # no exact score can exceed it
+    bound: np.ndarray  # the previous matcher's bound and partial score: tie order only
+    partial: np.ndarray
+
+
+def _candidates(
+    inputs: MatchInputs,
+    signals: Signals,
+    w: MatchingSettings,
+    today: date,
+    rejected: Set[tuple[str, str]],
+    min_topic: float,
+) -> _Found:
+    """Every pair that may be among an actor's `top_k`, from the block matrices.
+
+    A float32 estimate over the whole block picks the pairs worth a closer look (those that
+    can reach the actor's floor so far); only those get the previous matcher's bound and
+    partial score, computed element by element with the same operations (same values)."""
+    actors, notices = inputs.actors, inputs.notices
     actor_index = {a.id: i for i, a in enumerate(actors)}
-    w = weights
-    found: list[tuple[np.ndarray, ...]] = []  # per block: actor, notice, bound, partial arrays
+    slots = _Slots(actors, notices, inputs.lot_vectors)
+    opened = np.array([is_open(n, today) for n in notices], bool)
+    ceilings = np.array([_slot_ceiling(n) for n in notices])
+    rough_ceilings = ceilings.astype(np.float32)
+    floor = _Floor(len(actors), w.top_k)
+    parts: list[tuple[np.ndarray, ...]] = []
     for start in range(0, len(notices), BLOCK):
-        block = notices[start : start + BLOCK]
-        sem = inputs.actor_vectors @ inputs.notice_vectors[start : start + len(block)].T
-        for j, notice in enumerate(block):
-            lots = inputs.lot_vectors.get(notice.uid)
-            if lots is not None and len(lots):
-                sem[:, j] = np.maximum(sem[:, j], (inputs.actor_vectors @ lots.T).max(axis=1))
-        sem = rescale(sem)
-        lex = lexicon.similarity_matrix(actor_stem_sets, notice_stems[start : start + len(block)])
-        codes = [n.all_cpv() for n in block]
-        close = cpvmod.closeness_matrix(actor_codes, codes)
-        terr = territory_matrix(actors, [n.all_departments() for n in block])
-        use_cpv = has_actor_cpv[:, None] & np.array([bool(c) for c in codes])[None, :]
-        den = w.weight_semantic + w.weight_lexical + w.weight_territory + w.weight_reserved
-        den = den + w.weight_cpv * use_cpv
+        stop = min(start + BLOCK, len(notices))
+        sem, lex, close, terr, use_cpv = _block_signals(inputs, signals, start, stop)
+        slot, simple = slots.block(start, stop)
         topical = w.weight_semantic * sem + w.weight_lexical * lex + w.weight_cpv * close * use_cpv
-        topic = topical / (w.weight_semantic + w.weight_lexical + w.weight_cpv * use_cpv)
-        partial = 100 * (topical + w.weight_territory * terr) / den
-        ceiling = np.array([_slot_ceiling(n) for n in block])[None, :]
-        bound = partial + 100 * w.weight_reserved * ceiling / den
+        den32 = np.where(use_cpv, np.float32(_base(w) + w.weight_cpv), np.float32(_base(w)))
+        slot_or_ceiling = np.where(
+            simple[None, :], np.nan_to_num(slot), rough_ceilings[None, start:stop]
+        )
+        rough = topical + w.weight_territory * terr + w.weight_reserved * slot_or_ceiling
+        rough = 100 * rough / den32 + np.float32(SLACK + 0.01)
+        need = np.maximum(floor.values, w.min_score - ROUNDING)[:, None]
+        rows, cols = np.nonzero((rough >= need) & opened[None, start:stop])
+        t, u, tr = topical[rows, cols], use_cpv[rows, cols], terr[rows, cols]
+        den = _base(w) + w.weight_cpv * u
+        topic = t / (w.weight_semantic + w.weight_lexical + w.weight_cpv * u)
+        partial = 100 * (t + w.weight_territory * tr) / den
+        bound = partial + 100 * w.weight_reserved * ceilings[cols + start] / den
         keep = (bound >= w.min_score - ROUNDING) & (topic >= min_topic)
-        keep &= np.array([is_open(n, today) for n in block])[None, :]
-        columns = {n.uid: j for j, n in enumerate(block)}
-        for actor_id, uid in rejected:
-            if actor_id in actor_index and uid in columns:
-                keep[actor_index[actor_id], columns[uid]] = False
-        rows, cols = (x.astype(np.int32) for x in np.nonzero(keep))
-        found.append((rows, cols + start, bound[rows, cols], partial[rows, cols]))
-    # Candidates stay in arrays (~16 bytes each; millions at 5,000 × 20,000), sorted per actor
-    # by decreasing bound, then increasing partial score and notice order.
-    rows, cols, bounds, partials = (np.concatenate(parts) for parts in zip(*found, strict=True))
-    order = np.lexsort((cols, partials, -bounds, rows))
-    rows, cols, bounds = rows[order], cols[order], bounds[order]
+        sl, easy = slot[rows, cols], simple[cols]
+        keep &= ~np.isnan(sl)  # a reservation or audience that leaves the actor out
+        keep &= ~(slots.funding[cols + start] & (tr == 0))  # a funder funds its own territory
+        keep &= ~_rejected(rejected, actor_index, notices, start, stop, rows, cols)
+        est = partial + 100 * w.weight_reserved * np.nan_to_num(sl) / den
+        upper = np.where(easy, est, bound) + SLACK
+        keep &= upper >= w.min_score - ROUNDING
+        sure = keep & easy & (est - SLACK >= w.min_score + SLACK) & (topic >= min_topic + 1e-3)
+        floor.add(rows[sure], est[sure] - SLACK)
+        keep &= upper >= floor.values[rows]
+        picked = (upper[keep], bound[keep], partial[keep])
+        parts.append((rows[keep].astype(np.int32), (cols[keep] + start).astype(np.int32), *picked))
+    rows, cols, upper, bound, partial = (np.concatenate(p) for p in zip(*parts, strict=True))
+    kept = upper >= floor.values[rows]
+    return _Found(rows[kept], cols[kept], upper[kept], bound[kept], partial[kept])
+
+
+def _base(w: MatchingSettings) -> float:
+    """The weights every pair counts (CPV counts only when both sides have codes)."""
+    return w.weight_semantic + w.weight_lexical + w.weight_territory + w.weight_reserved
+
+
+class _Floor:
+    """Per actor, the `top_k` best sure lower bounds so far; `values` is the k-th (or -inf)."""
+
+    def __init__(self, actors: int, top_k: int) -> None:
+        self.top_k = top_k
+        self.rows = np.zeros(0, np.intp)
+        self.lows = np.zeros(0)
+        self.values = np.full(actors, -np.inf)
+
+    def add(self, rows: np.ndarray, lows: np.ndarray) -> None:
+        rows, lows = np.concatenate([self.rows, rows]), np.concatenate([self.lows, lows])
+        order = np.lexsort((-lows, rows))
+        rows, lows = rows[order], lows[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+        self.rows, self.lows = rows[rank < self.top_k], lows[rank < self.top_k]
+        last = rank == self.top_k - 1
+        self.values[rows[last]] = lows[last]
+
+
+def _rejected(
+    rejected: Set[tuple[str, str]],
+    actor_index: dict[str, int],
+    notices: list[Notice],
+    start: int,
+    stop: int,
+    rows: np.ndarray,
+    cols: np.ndarray,
+) -> np.ndarray:
+    """Which of the (rows, cols) pairs of this block someone marked not relevant."""
+    if not rejected:
+        return np.zeros(len(rows), bool)
+    width = stop - start
+    columns = {n.uid: j for j, n in enumerate(notices[start:stop])}
+    marked = [
+        actor_index[a] * width + columns[uid]
+        for a, uid in rejected
+        if a in actor_index and uid in columns
+    ]
+    return np.isin(rows.astype(np.int64) * width + cols, marked)
+
+
+def _block_signals(
+    inputs: MatchInputs, signals: Signals, start: int, stop: int
+) -> tuple[np.ndarray, ...]:
+    """(semantic, lexical, cpv, territory, use_cpv) of every actor × notices start..stop; the
+    semantic part of a multi-lot notice is its closest lot when that is closer."""
+    sem = inputs.actor_vectors @ inputs.notice_vectors[start:stop].T
+    columns, stacks = [], []
+    for j, notice in enumerate(inputs.notices[start:stop]):
+        lots = inputs.lot_vectors.get(notice.uid)
+        if lots is not None and len(lots):
+            columns.append(j)
+            stacks.append(lots)
+    if stacks:
+        per_lot = inputs.actor_vectors @ np.concatenate(stacks).T
+        offsets = np.cumsum([0] + [len(x) for x in stacks[:-1]])
+        best_lot = np.maximum.reduceat(per_lot, offsets, axis=1)
+        sem[:, columns] = np.maximum(sem[:, columns], best_lot)
+    sem = rescale(sem)
+    has_cpv = np.array([bool(c) for c in signals.notice_codes[start:stop]])
+    use_cpv = signals.has_actor_cpv[:, None] & has_cpv[None, :]
+    lex, close = signals.lexical(start, stop), signals.cpv(start, stop)
+    return sem, lex, close, signals.territory_block(start, stop), use_cpv
+
+
+def _select(found: _Found, scorer: PairScorer, top_k: int) -> list[Match]:
+    """Per actor, score candidates by decreasing upper bound until `top_k` exact scores beat
+    the next bound, then keep the best `top_k` (ties in the previous matcher's order)."""
+    order = np.lexsort((found.cols, -found.upper, found.rows))
+    rows, cols = found.rows[order], found.cols[order]
+    upper, bound, partial = found.upper[order], found.bound[order], found.partial[order]
     if not len(rows):
         return []
-    starts: list[int] = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]).tolist()
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]).tolist()
     out: list[Match] = []
     for first, last in zip(starts, [*starts[1:], len(rows)], strict=True):
         a = int(rows[first])
-        kept: list[Match] = []
-        for k in range(first, last):
-            bound_value, n = float(bounds[k]), int(cols[k])
-            if len(kept) >= w.top_k and kept[-1].score >= bound_value:
+        ceilings = upper[first:last].tolist()
+        scored: list[tuple[tuple[float, float, float, int], Match]] = []
+        heap: list[float] = []  # the best `top_k` scores so far (a min-heap)
+        for k, n in enumerate(cols[first:last].tolist()):
+            if len(heap) >= top_k and heap[0] > ceilings[k]:
                 break
-            scored = _evaluate(inputs, a, n, w, lexicon, notice_stems[n], today, min_topic)
-            if scored is not None:
-                kept.append(scored)
-                kept.sort(key=lambda m: -m.score)
-                del kept[w.top_k :]
-        out.extend(kept)
+            found_match = scorer.score(a, n)
+            if found_match is None:
+                continue
+            i = first + k
+            key = (-found_match.score, -float(bound[i]), float(partial[i]), n)
+            scored.append((key, found_match))
+            if len(heap) < top_k:
+                heapq.heappush(heap, found_match.score)
+            elif found_match.score > heap[0]:
+                heapq.heapreplace(heap, found_match.score)
+        scored.sort(key=lambda item: item[0])
+        out.extend(m for _, m in scored[:top_k])
     return out
+
+
+class _Slots:
+    """The reservation / audience component of notices without lots of their own, per actor
+    family (and legal form, for audiences): NaN when the pair is excluded."""
+
+    def __init__(
+        self, actors: list[Actor], notices: list[Notice], lot_vectors: dict[str, np.ndarray]
+    ) -> None:
+        keys = [(a.family, a.legal_form) for a in actors]
+        classes = list(dict.fromkeys(keys))
+        self.class_of = np.array([classes.index(k) for k in keys], np.intp)
+        self.simple = np.array([not len(lot_vectors.get(n.uid, ())) for n in notices], bool)
+        self.funding = np.array([n.kind is NoticeKind.FUNDING_CALL for n in notices], bool)
+        samples = [next(a for a in actors if (a.family, a.legal_form) == k) for k in classes]
+        table = np.zeros((len(classes), len(notices)), np.float32)
+        memo: dict[tuple[object, ...], list[float]] = {}
+        for j, notice in enumerate(notices):
+            if not self.simple[j]:
+                continue
+            sig = _slot_signature(notice)
+            if sig not in memo:
+                memo[sig] = [_simple_slot(actor, notice) for actor in samples]
+            table[:, j] = memo[sig]
+        self.table = table
+
+    def block(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """((A, B) slot values, 0 for multi-lot notices; (B,) which notices are simple)."""
+        return self.table[:, start:stop][self.class_of], self.simple[start:stop]
+
+
+def _slot_signature(notice: Notice) -> tuple[object, ...]:
+    lot_kinds = any(lot.reserved_kinds for lot in notice.lots)
+    return (
+        notice.kind, tuple(notice.audiences), notice.reserved, tuple(notice.reserved_kinds),
+        notice.social_clause, lot_kinds,
+    )  # fmt: skip
+
+
+def _simple_slot(actor: Actor, notice: Notice) -> float:
+    """`pairs._slot` for a notice scored without lots (no chosen lot); NaN when excluded."""
+    if notice.kind is NoticeKind.FUNDING_CALL:
+        value = audience_fit(actor, notice.audiences)[0]
+    elif any(lot.reserved_kinds for lot in notice.lots):
+        value = reservation_fit(actor, False, [], notice.social_clause)[0]
+    else:
+        value = reservation_fit(
+            actor, notice.reserved, notice.reserved_kinds, notice.social_clause
+        )[0]
+    return np.nan if value is None else value
 
 
 def _slot_ceiling(notice: Notice) -> float:
@@ -204,115 +380,3 @@ def _slot_ceiling(notice: Notice) -> float:
     if any(lot.reserved or lot.reserved_kinds for lot in notice.lots):
         return 1.0
     return 0.6 if notice.social_clause else 0.0
-
-
-def _evaluate(
-    inputs: MatchInputs,
-    a: int,
-    n: int,
-    w: MatchingSettings,
-    lexicon: Lexicon,
-    theirs: frozenset[str],
-    today: date,
-    min_topic: float,
-) -> Match | None:
-    """The exact score, lots and reasons of one candidate pair; None when it does not hold."""
-    actor, notice = inputs.actors[a], inputs.notices[n]
-    vector = inputs.actor_vectors[a]
-    semantic = float(rescale(float(vector @ inputs.notice_vectors[n])))
-    own = stems(actor_words(actor))
-    lexical = lexicon.similarity(own, theirs)
-    close, _, notice_code = cpvmod.best_cpv_pair(actor.cpv_codes(), notice.all_cpv())
-    has_cpv = bool(actor.cpv_codes() and notice.all_cpv())
-    departments = notice.all_departments()
-    chosen: list[LotFit] = []
-    lot_vecs = inputs.lot_vectors.get(notice.uid)
-    if lot_vecs is not None and len(lot_vecs):
-        fits = [
-            f for f in lot_fits(actor, vector, notice, lot_vecs, w, lexicon)
-            if reservation_fit(actor, f.lot.reserved, f.lot.reserved_kinds, None)[0]
-            is not None
-            and not is_past(f.lot.deadline, start_of_day(today))
-        ]  # fmt: skip
-        if not fits:
-            return None
-        if len(fits) < len(notice.lots):  # judge the subject on the lots the actor may bid for
-            open_lots = [f.lot for f in fits]
-            text = " ".join([notice.title, notice.description or ""])
-            text += " ".join(f" {lot.title or ''} {lot.description or ''}" for lot in open_lots)
-            lexical = min(lexical, lexicon.similarity(own, stems(text)))
-            codes = [c for lot in open_lots for c in lot.cpv] or notice.cpv
-            close, _, notice_code = cpvmod.best_cpv_pair(actor.cpv_codes(), codes)
-            has_cpv = bool(actor.cpv_codes() and codes)
-        fits.sort(key=lambda f: -f.topic)
-        chosen = [f for f in fits if f.topic >= LOT_MIN_TOPIC]
-        if not chosen and len(fits) < len(notice.lots):
-            return None  # the lots it may bid for are not its trade; the others are reserved
-        chosen = chosen or fits[:1]
-        semantic = max(semantic, max(f.semantic for f in chosen))
-        lot_deps = [d for f in chosen for d in f.lot.places.departments]
-        departments = list(dict.fromkeys(lot_deps)) or departments
-    if topic_score(w, semantic, lexical, close, has_cpv) < min_topic:
-        return None
-    territory = territory_fit(actor, departments)[0]
-    if notice.kind is NoticeKind.FUNDING_CALL and territory == 0.0:
-        return None  # a funder with a territory funds that territory (neighbours may ask)
-    if notice.kind is NoticeKind.FUNDING_CALL:
-        slot, slot_params = audience_fit(actor, notice.audiences)
-        slot_name = "audience"
-    else:
-        if any(lot.reserved_kinds for lot in notice.lots):
-            # reservations stated lot by lot: only the lots this actor would bid for count
-            # (a notice-level flag then only summarises its lots)
-            reserved = any(f.lot.reserved for f in chosen)
-            kinds = [k for f in chosen for k in f.lot.reserved_kinds]
-        else:
-            reserved = notice.reserved or any(f.lot.reserved for f in chosen)
-            kinds = list(notice.reserved_kinds) + [k for f in chosen for k in f.lot.reserved_kinds]
-        slot, slot_params = reservation_fit(actor, reserved, kinds, notice.social_clause)
-        slot_name = "reserved"
-    if slot is None:
-        return None
-    components = {
-        "semantic": round(semantic, 4),
-        "lexical": round(lexical, 4),
-        "cpv": round(close, 4),
-        "territory": territory,
-        slot_name: slot,
-    }
-    weight_of = {
-        "semantic": w.weight_semantic,
-        "lexical": w.weight_lexical,
-        "cpv": w.weight_cpv if has_cpv else 0.0,
-        "territory": w.weight_territory,
-        slot_name: w.weight_reserved,
-    }
-    den = sum(weight_of.values())
-    points = {k: 100 * weight_of[k] * components[k] / den for k in components}
-    score = round(min(100.0, sum(points.values())), 1)
-    if score < w.min_score:
-        return None
-    reasons = topic_reasons(
-        actor, notice, chosen, own & theirs, lexicon, points["semantic"] + points["lexical"]
-    )
-    if close > 0 and notice_code is not None:
-        cpv_params = {"code": notice_code, "closeness": close}
-        reasons.append(Reason(code="cpv", params=cpv_params, weight=points["cpv"]))
-    place = territory_params(actor, departments)
-    reasons.append(Reason(code="territory", params=place, weight=points["territory"]))
-    if slot_params:
-        reasons.append(Reason(code=slot_name, params=slot_params, weight=points[slot_name]))
-    reasons = sorted(reasons, key=lambda r: -r.weight)
-    deadline = deadline_reason(notice.deadline)
-    if deadline:
-        reasons.append(deadline)
-    for r in reasons:
-        r.weight = round(r.weight, 1)
-    return Match(
-        actor_id=actor.id,
-        notice_uid=notice.uid,
-        score=score,
-        lot_ids=[f.lot.id for f in chosen],
-        components=components,
-        reasons=reasons,
-    )

@@ -1,0 +1,252 @@
+"""The exact score, lots and reasons of one (actor, notice) pair, for the matcher's survivors.
+
+The matrix pass of `matching.match` only bounds a pair's score; the pairs it keeps come here,
+one by one, for the rules a matrix cannot hold (lots, reservations, lot deadlines) and for the
+reasons. A run asks for tens of thousands of pairs, most of them several per actor and several
+per notice, so what depends on one side only (an actor's stems, codes and description
+fragments; a notice's codes, places and surface words) is computed once per run and kept here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from veilleuse.config.settings import MatchingSettings
+from veilleuse.core.deadlines import is_past, start_of_day
+from veilleuse.core.models import Actor, Match, Notice, NoticeKind, Reason
+from veilleuse.matching import cpv as cpvmod
+from veilleuse.matching.explain import (
+    actor_fragments,
+    audience_fit,
+    deadline_reason,
+    reservation_fit,
+    topic_reasons,
+)
+from veilleuse.matching.lexical import Lexicon, actor_words, keywords, notice_words, stems
+from veilleuse.matching.lots import (
+    COSINE_CEIL,
+    COSINE_FLOOR,
+    LotFit,
+    lot_fits,
+    notice_lot_sides,
+    topic_score,
+)
+from veilleuse.matching.territory import territory_fit
+
+LOT_MIN_TOPIC = 0.35  # a lot belongs to a match when its own topic fit reaches this
+
+
+@dataclass
+class _ActorSide:
+    actor: Actor
+    vector: np.ndarray
+    codes: list[str]
+    own: frozenset[str]
+    fragments: list[tuple[str, frozenset[str]]]
+
+
+@dataclass
+class _NoticeSide:
+    notice: Notice
+    codes: list[str]
+    departments: list[str]
+    surface: dict[str, str] | None = None
+    lots: list[tuple[frozenset[str], list[str]]] | None = None
+
+
+def _rescale(cosine: float) -> float:
+    """`lots.rescale` on one float, without NumPy's per-call cost (same operations)."""
+    return min(1.0, max(0.0, (cosine - COSINE_FLOOR) / (COSINE_CEIL - COSINE_FLOOR)))
+
+
+class PairScorer:
+    """Scores pairs of one run: `score(a, n)` is the match of actor row `a` and notice row `n`
+    (or None), with what one side alone decides computed on first use and kept."""
+
+    def __init__(
+        self,
+        actors: list[Actor],
+        notices: list[Notice],
+        actor_vectors: np.ndarray,
+        notice_vectors: np.ndarray,
+        lot_vectors: dict[str, np.ndarray],
+        notice_stems: list[frozenset[str]],
+        lexicon: Lexicon,
+        weights: MatchingSettings,
+        today: date,
+        min_topic: float,
+    ) -> None:
+        self.actors, self.notices = actors, notices
+        self.actor_vectors, self.notice_vectors = actor_vectors, notice_vectors
+        self.lot_vectors, self.notice_stems = lot_vectors, notice_stems
+        self.lexicon, self.w, self.today, self.min_topic = lexicon, weights, today, min_topic
+        self.day_start = start_of_day(today)
+        self._actors: dict[int, _ActorSide] = {}
+        self._notices: dict[int, _NoticeSide] = {}
+
+    def _actor(self, a: int) -> _ActorSide:
+        side = self._actors.get(a)
+        if side is None:
+            actor = self.actors[a]
+            side = _ActorSide(
+                actor,
+                self.actor_vectors[a],
+                actor.cpv_codes(),
+                stems(actor_words(actor)),
+                actor_fragments(actor),
+            )
+            self._actors = {a: side}  # candidates come actor by actor: keep the current one
+        return side
+
+    def _notice(self, n: int) -> _NoticeSide:
+        side = self._notices.get(n)
+        if side is None:
+            notice = self.notices[n]
+            side = self._notices[n] = _NoticeSide(
+                notice, notice.all_cpv(), notice.all_departments()
+            )
+        return side
+
+    def score(self, a: int, n: int) -> Match | None:
+        """The exact score, lots and reasons of one pair; None when it does not hold."""
+        act, side = self._actor(a), self._notice(n)
+        actor, notice, w = act.actor, side.notice, self.w
+        theirs = self.notice_stems[n]
+        semantic = _rescale(float(act.vector @ self.notice_vectors[n]))
+        lexical = self.lexicon.similarity(act.own, theirs)
+        close, _, notice_code = cpvmod.best_cpv_pair(act.codes, side.codes)
+        has_cpv = bool(act.codes and side.codes)
+        departments = side.departments
+        chosen: list[LotFit] = []
+        lot_vecs = self.lot_vectors.get(notice.uid)
+        if lot_vecs is not None and len(lot_vecs):
+            if side.lots is None:
+                side.lots = notice_lot_sides(notice)
+            found = self._lots(act, notice, lot_vecs, side.lots)
+            if found is None:
+                return None
+            chosen, lot_semantic, lexical_cap, open_cpv, lot_deps = found
+            semantic = max(semantic, lot_semantic)
+            if lexical_cap is not None:
+                lexical = min(lexical, lexical_cap)
+            if open_cpv is not None:
+                close, notice_code, has_cpv = open_cpv
+            departments = lot_deps or departments
+        if topic_score(w, semantic, lexical, close, has_cpv) < self.min_topic:
+            return None
+        territory, place = territory_fit(actor, departments)
+        slot_name, slot, slot_params = _slot(actor, notice, chosen, territory)
+        if slot is None:
+            return None
+        components = {
+            "semantic": round(semantic, 4),
+            "lexical": round(lexical, 4),
+            "cpv": round(close, 4),
+            "territory": territory,
+            slot_name: slot,
+        }
+        weight_of = {
+            "semantic": w.weight_semantic,
+            "lexical": w.weight_lexical,
+            "cpv": w.weight_cpv if has_cpv else 0.0,
+            "territory": w.weight_territory,
+            slot_name: w.weight_reserved,
+        }
+        den = sum(weight_of.values())
+        points = {k: 100 * weight_of[k] * components[k] / den for k in components}
+        score = round(min(100.0, sum(points.values())), 1)
+        if score < w.min_score:
+            return None
+        if side.surface is None:
+            side.surface = keywords(notice_words(notice))
+        reasons = topic_reasons(
+            actor, notice, chosen, act.own & theirs, self.lexicon,
+            points["semantic"] + points["lexical"], fragments=act.fragments,
+            surface=side.surface, theirs=theirs,
+        )  # fmt: skip
+        if close > 0 and notice_code is not None:
+            cpv_params = {"code": notice_code, "closeness": close}
+            reasons.append(Reason(code="cpv", params=cpv_params, weight=points["cpv"]))
+        reasons.append(Reason(code="territory", params=place, weight=points["territory"]))
+        if slot_params:
+            reasons.append(Reason(code=slot_name, params=slot_params, weight=points[slot_name]))
+        reasons = sorted(reasons, key=lambda r: -r.weight)
+        deadline = deadline_reason(notice.deadline)
+        if deadline:
+            reasons.append(deadline)
+        for r in reasons:
+            r.weight = round(r.weight, 1)
+        return Match(
+            actor_id=actor.id,
+            notice_uid=notice.uid,
+            score=score,
+            lot_ids=[f.lot.id for f in chosen],
+            components=components,
+            reasons=reasons,
+        )
+
+    def _lots(
+        self,
+        act: _ActorSide,
+        notice: Notice,
+        lot_vecs: np.ndarray,
+        sides: list[tuple[frozenset[str], list[str]]],
+    ) -> Any:
+        """The lots this actor may bid for and fits: (chosen, best lot semantic, lexical cap or
+        None, (cpv, code, has_cpv) on the open lots or None, their départements); None when
+        no lot holds."""
+        actor = act.actor
+        every = lot_fits(
+            actor, act.vector, notice, lot_vecs, self.w, self.lexicon, own_stems=act.own,
+            codes=act.codes, lot_sides=sides,
+        )  # fmt: skip
+        fits = [
+            f
+            for f in every
+            if reservation_fit(actor, f.lot.reserved, f.lot.reserved_kinds, None)[0] is not None
+            and not is_past(f.lot.deadline, self.day_start)
+        ]
+        if not fits:
+            return None
+        lexical_cap, cpv = None, None
+        if len(fits) < len(notice.lots):  # judge the subject on the lots the actor may bid for
+            open_lots = [f.lot for f in fits]
+            text = " ".join([notice.title, notice.description or ""])
+            text += " ".join(f" {lot.title or ''} {lot.description or ''}" for lot in open_lots)
+            lexical_cap = self.lexicon.similarity(act.own, stems(text))
+            codes = [c for lot in open_lots for c in lot.cpv] or notice.cpv
+            close, _, notice_code = cpvmod.best_cpv_pair(act.codes, codes)
+            cpv = (close, notice_code, bool(act.codes and codes))
+        fits.sort(key=lambda f: -f.topic)
+        chosen = [f for f in fits if f.topic >= LOT_MIN_TOPIC]
+        if not chosen and len(fits) < len(notice.lots):
+            return None  # the lots it may bid for are not its trade; the others are reserved
+        chosen = chosen or fits[:1]
+        lot_deps = [d for f in chosen for d in f.lot.places.departments]
+        semantic = max(f.semantic for f in chosen)
+        return chosen, semantic, lexical_cap, cpv, list(dict.fromkeys(lot_deps))
+
+
+def _slot(
+    actor: Actor, notice: Notice, chosen: list[LotFit], territory: float
+) -> tuple[str, float | None, dict[str, Any] | None]:
+    """(component name, value or None when the pair is excluded, reason params)."""
+    if notice.kind is NoticeKind.FUNDING_CALL:
+        if territory == 0.0:
+            return "audience", None, None  # a funder with a territory funds that territory
+        slot, params = audience_fit(actor, notice.audiences)
+        return "audience", slot, params
+    if any(lot.reserved_kinds for lot in notice.lots):
+        # reservations stated lot by lot: only the lots this actor would bid for count
+        # (a notice-level flag then only summarises its lots)
+        reserved = any(f.lot.reserved for f in chosen)
+        kinds = [k for f in chosen for k in f.lot.reserved_kinds]
+    else:
+        reserved = notice.reserved or any(f.lot.reserved for f in chosen)
+        kinds = list(notice.reserved_kinds) + [k for f in chosen for k in f.lot.reserved_kinds]
+    slot, params = reservation_fit(actor, reserved, kinds, notice.social_clause)
+    return "reserved", slot, params

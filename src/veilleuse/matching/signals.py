@@ -1,0 +1,122 @@
+"""The actor × notice signal matrices of one run, a block of notices at a time.
+
+What depends on the actors alone (their stem, CPV-prefix and territory tables) is built once
+per run as sparse or small dense matrices; each block of notices then costs a few sparse
+products and gathers instead of Python loops over every actor. The values are those of the
+pairwise rules (`lexical.Lexicon.similarity`, `cpv.cpv_closeness`, `territory.territory_fit`)
+up to float32 rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence, Set
+
+import numpy as np
+from scipy import sparse
+
+from veilleuse.core.models import Actor, Notice
+from veilleuse.matching.cpv import LEVELS
+from veilleuse.matching.lexical import LEXICAL_FULL, Lexicon
+from veilleuse.matching.territory import _neighbours, _radius_matrix
+
+
+def _indicator(
+    sets: Sequence[Set[str]], index: dict[str, int], values: dict[str, float] | None = None
+) -> sparse.csr_matrix:
+    """Rows of `sets` over the columns of `index` (1, or the item's value), as CSR float32."""
+    indptr, cols, data = [0], [], []
+    for items in sets:
+        for item in items:
+            col = index.get(item)
+            if col is not None:
+                cols.append(col)
+                data.append(1.0 if values is None else values[item])
+        indptr.append(len(cols))
+    shape = (len(sets), len(index))
+    return sparse.csr_matrix((np.asarray(data, np.float32), cols, indptr), shape=shape)
+
+
+class Signals:
+    """Lexical, CPV and territory components of every actor against blocks of notices."""
+
+    def __init__(
+        self,
+        actors: Sequence[Actor],
+        notices: Sequence[Notice],
+        actor_stems: Sequence[frozenset[str]],
+        notice_stems: Sequence[frozenset[str]],
+        lexicon: Lexicon,
+    ) -> None:
+        self.lexicon, self.notice_stems = lexicon, notice_stems
+        vocab = sorted(set().union(*actor_stems) & set().union(*notice_stems))
+        self.stem_index = {s: i for i, s in enumerate(vocab)}
+        weights = {s: lexicon.weight(s) for s in vocab}
+        self.actor_lex = _indicator(actor_stems, self.stem_index, weights)
+        self.stem_weights = weights
+        self.actor_norms = np.array([lexicon._norm(x) for x in actor_stems], np.float64)
+        self.notice_codes = [n.all_cpv() for n in notices]
+        self.notice_deps = [n.all_departments() for n in notices]
+        self.cpv_levels = []  # (length, value, index, actor indicator), least specific first
+        for length, value in reversed(LEVELS):
+            actor_sets = [{c[:length] for c in a.cpv_codes()} for a in actors]
+            prefixes = set().union(*actor_sets) if actor_sets else set()
+            index = {p: i for i, p in enumerate(sorted(prefixes))}
+            self.cpv_levels.append((length, value, index, _indicator(actor_sets, index)))
+        self.has_actor_cpv = np.array([bool(a.cpv_codes()) for a in actors])
+        self._territory_table(actors)
+
+    def _territory_table(self, actors: Sequence[Actor]) -> None:
+        """(A, D) value of a notice placed in each known département: 1 own, 0.8 within the
+        radius, 0.6 neighbour, else 0; actors without any place get 0.5 everywhere."""
+        deps = sorted({d for ds in self.notice_deps for d in ds})
+        self.dep_index = {d: i for i, d in enumerate(deps)}
+        table = np.zeros((len(actors), len(deps)), np.float32)
+        for i, actor in enumerate(actors):
+            for dep in actor.territory.departments:
+                for nb in _neighbours(dep):
+                    if nb in self.dep_index:
+                        table[i, self.dep_index[nb]] = 0.6
+        table[_radius_matrix(actors, deps) > 0] = 0.8
+        for i, actor in enumerate(actors):
+            for dep in actor.territory.departments:
+                if dep in self.dep_index:
+                    table[i, self.dep_index[dep]] = 1.0
+        unknown = [not a.territory.departments and a.territory.latitude is None for a in actors]
+        table[np.array(unknown, bool), :] = 0.5
+        self.territory = table
+
+    def lexical(self, start: int, stop: int) -> np.ndarray:
+        """(A, B) `Lexicon.similarity` of every actor with notices start..stop, float32."""
+        block = self.notice_stems[start:stop]
+        right = _indicator(block, self.stem_index, self.stem_weights)
+        dot = (self.actor_lex @ right.T).toarray()
+        norms = np.outer(self.actor_norms, [self.lexicon._norm(x) for x in block])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cos = np.where(norms > 0, dot / norms, 0.0)
+        return np.clip(cos / LEXICAL_FULL, 0.0, 1.0).astype(np.float32)
+
+    def cpv(self, start: int, stop: int) -> np.ndarray:
+        """(A, B) best CPV closeness, the most specific shared prefix level winning."""
+        codes = self.notice_codes[start:stop]
+        out = np.zeros((len(self.has_actor_cpv), len(codes)), np.float32)
+        for length, value, index, actor_side in self.cpv_levels:
+            right = _indicator([{c[:length] for c in cs} for cs in codes], index)
+            if not right.nnz:
+                continue
+            hit = (actor_side @ right.T).toarray() > 0
+            out[hit] = value
+        return out
+
+    def territory_block(self, start: int, stop: int) -> np.ndarray:
+        """(A, B) territory component: the best of the notice's départements, 0.5 when none."""
+        deps = self.notice_deps[start:stop]
+        out = np.full((self.territory.shape[0], len(deps)), 0.5, np.float32)
+        width = max((len(ds) for ds in deps), default=0)
+        for k in range(width):
+            cols = [j for j, ds in enumerate(deps) if len(ds) > k]
+            values = self.territory[:, [self.dep_index[deps[j][k]] for j in cols]]
+            if k == 0:
+                out[:, cols] = values
+            else:
+                out[:, cols] = np.maximum(out[:, cols], values)
+        return out
