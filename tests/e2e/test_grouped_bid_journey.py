@@ -48,7 +48,7 @@ def move(tab: Any, stage: str) -> None:
 def test_the_suggested_team_is_offered_once(browser: Any, base_url: str) -> None:
     context = browser.new_context(base_url=base_url, locale="fr-FR")
     tab = context.new_page()
-    login(tab, ADMIN)  # the suggested team spans two territories: the administrator sees it
+    login(tab, ADMIN)  # the suggested team is the MEL's: the administrator sees it too
     tab.goto(f"/avis/{SUGGESTED}")
     section = tab.locator("#groupement")
     assert section.is_visible()

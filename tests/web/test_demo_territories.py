@@ -89,3 +89,15 @@ def test_the_administrator_sees_every_actor_and_the_officer_the_buyers_search(
     assert "Valenciennes Métropole" not in saved
     other = client.get("/acteurs/esat-jardins-escaut")
     assert other.status_code == 404  # Valenciennes' ESAT is not the MEL's
+
+
+def test_the_buyers_search_reads_on_the_search_page(demo_app: tuple[TestClient, Settings]) -> None:
+    app_client, settings = demo_app
+    client = TestClient(app_client.app, raise_server_exceptions=False, follow_redirects=False)
+    login(client, "veille@valenciennes.test", settings.web.demo_password)
+    page = client.get("/recherche", params={"buyer_area": "245901160", "sort": "-published"})
+    assert page.status_code == 200
+    assert "CA Valenciennes Métropole (EPCI 245901160)" in page.text
+    assert 'name="buyer_area" value="245901160"' in page.text  # kept by the form
+    bad = client.get("/recherche", params={"buyer_area": "200067846"})
+    assert "n&#39;est ni un SIREN d&#39;EPCI ni un code INSEE de commune" in bad.text
