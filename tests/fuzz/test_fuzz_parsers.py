@@ -53,7 +53,7 @@ def check(module: str, data: bytes, detect: bool) -> None:
         assert all(isinstance(p, Problem) and p.origin == origin for p in result.problems)
         for notice in result.notices:
             assert isinstance(notice, Notice)
-            notice.model_dump_json()  # can be staged and stored
+            Notice.model_validate_json(notice.model_dump_json())  # staged, then read back
             assert notice.url is None or web_url(notice.url)
     except BaseException:
         kept = Path(tempfile.mkdtemp(prefix="veilleuse-fuzz-")) / f"{module}.bin"
