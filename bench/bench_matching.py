@@ -1,4 +1,5 @@
-"""Matching throughput: `match()` on 20,000 notices × 5,000 actors against a naive per-pair loop.
+"""Matching throughput: the matcher against the previous one (`legacy_matching.py`, the
+matcher as of commit b48ae22, frozen) on 5,000 actors × 20,000 notices, in the same run.
 
 All data is GENERATED from the bundled samples and demo profiles: each generated notice is a
 recorded tender/PIN/funding call with a new uid (`gen:<n>`), a few words of another notice
@@ -7,31 +8,37 @@ sibling code of the same group; each generated actor (`gen-actor-<n>`) is a demo
 to one to three random départements (centroid coordinates, its radius kept) with one CPV
 interest moved the same way. Embeddings are random unit vectors (the model is not the point):
 an actor's vector leans towards one random notice so that the semantic component is not flat.
-Every notice is treated as open (`today` before every deadline).
+Every notice is treated as open (`today` before every deadline). Seeded: the same data each run.
 
-The baseline is the obvious implementation: for every pair, the exact scoring of one pair
-(`matching._evaluate`, the same code `match` uses for its survivors), then per actor the best
-`top_k`. It runs on a sample (`--sample` notices × actors) in the same process, and `match` runs
-on that sample too, to check both keep the same pairs and to compare like with like.
+Each system runs in its own subprocess (same generated data), which reports its wall time, its
+CPU time and the peak resident set of the whole process (`ru_maxrss`, the data included) and
+of the run alone (its growth over the size before the run); the parent compares their matches
+(every field: scores, components, lots, reasons) and prints the ratio.
 
-Wall time with `time.perf_counter`. Memory: for the full run, the growth of the resident set's
-high-water mark (`resource.getrusage`) over the process size before it (NumPy buffers included);
-for the small sample runs, whose peak stays under the generation's, the tracemalloc peak of an
-untimed rerun (tracemalloc would slow the timed runs).
+Equality on real data too: the labelled evaluation set (`tests/eval/`, real notices) and the
+recorded samples × demo profiles, embedded with the configured model (or `--embedder hash`, a
+bag-of-words stand-in), through both matchers, at the default thresholds and with the
+evaluation's ranking settings (min_score 0, no topic floor, top 20).
 
-    .venv/bin/python bench/bench_matching.py            # 20,000 × 5,000, sample 200 × 200
-    .venv/bin/python bench/bench_matching.py --notices 2000 --actors 500
+    .venv/bin/python bench/bench_matching.py            # 5,000 × 20,000
+    .venv/bin/python bench/bench_matching.py --actors 1000 --notices 5000 --embedder hash
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
+import json
+import os
 import random
+import re
 import resource
+import subprocess
+import sys
+import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -42,10 +49,9 @@ from veilleuse.config.settings import MatchingSettings
 from veilleuse.core import geo
 from veilleuse.core.actors_io import demo_actors_path, load_actors
 from veilleuse.core.models import Actor, CpvInterest, Match, Notice, Places, Territory
-from veilleuse.matching import matching
+from veilleuse.core.normalise import fold
 from veilleuse.matching.cpv import cpv_label
-from veilleuse.matching.lexical import Lexicon, notice_words, stems
-from veilleuse.matching.matching import MATCHABLE, MatchInputs, match
+from veilleuse.matching.matching import MATCHABLE, MatchInputs, match, prepare_inputs
 from veilleuse.spiders.recorded import collect_recorded
 
 TODAY = date(2000, 1, 1)
@@ -134,126 +140,136 @@ def generate_inputs(actors: list[Actor], notices: list[Notice], rng: random.Rand
     return MatchInputs(actors, notices, actor_vectors, notice_vectors, lot_vectors)
 
 
-# --------------------------------------------------------------------------- the two systems
+# --------------------------------------------------------------------------- the runs
 
 
-def naive_match(inputs: MatchInputs, weights: MatchingSettings, today: date) -> list[Match]:
-    """Every pair scored on its own in Python, then the best `top_k` per actor."""
-    texts = [notice_words(n) for n in inputs.notices]
-    lexicon = Lexicon.from_texts(texts)
-    out: list[Match] = []
-    for a in range(len(inputs.actors)):
-        found = []
-        for n, notice in enumerate(inputs.notices):
-            if not matching.is_open(notice, today):
-                continue
-            theirs = stems(texts[n])
-            m = matching._evaluate(inputs, a, n, weights, lexicon, theirs, today, weights.min_topic)
-            if m is not None:
-                found.append(m)
-        found.sort(key=lambda m: -m.score)
-        out.extend(found[: weights.top_k])
-    return out
+def _worker(args: argparse.Namespace) -> None:
+    """One system on the generated data, in this process: prints a JSON line."""
+    import legacy_matching
+
+    rng = random.Random(args.seed)
+    notices = generate_notices(args.notices, rng)
+    actors = generate_actors(args.actors, rng)
+    inputs = generate_inputs(actors, notices, rng)
+    run = legacy_matching.match if args.worker == "old" else match
+    gc.collect()
+    before = _rss_kib()
+    cpu, started = time.process_time(), time.perf_counter()
+    found = run(inputs, MatchingSettings(), today=TODAY)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = {
+        "seconds": seconds,
+        "cpu": cpu,
+        "matches": len(found),
+        "digest": _digest(found),
+        "peak_mib": peak // 1024,
+        "run_mib": max(0, peak - before) // 1024,
+    }
+    print(json.dumps(result))
 
 
-def _rss_kb() -> int:
+def _rss_kib() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize() // 1024
 
 
-def measure(run: Callable[[], list[Match]]) -> tuple[list[Match], float, int]:
-    """(result, seconds, growth of the resident set's high-water mark over the size before, MiB).
-
-    Only meaningful when the run's peak exceeds every earlier one (true of the full run)."""
-    gc.collect()
-    before = _rss_kb()
-    started = time.perf_counter()
-    result = run()
-    seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return result, seconds, max(0, peak - before) // 1024
+def _digest(found: Sequence[Match]) -> str:
+    blob = json.dumps([m.model_dump(mode="json") for m in found], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def traced_peak(run: Callable[[], list[Match]]) -> int:
-    """Peak of Python and NumPy allocations during a second, untimed run (MiB; tracemalloc)."""
-    gc.collect()
-    tracemalloc.start()
-    run()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return -(-peak // 2**20)
+def _spawn(args: argparse.Namespace, system: str) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--worker", system, "--seed", str(args.seed)]
+    command += ["--actors", str(args.actors), "--notices", str(args.notices)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def _subset(inputs: MatchInputs, actors: int, notices: int) -> MatchInputs:
-    kept = inputs.notices[:notices]
-    lots = {n.uid: inputs.lot_vectors[n.uid] for n in kept if n.uid in inputs.lot_vectors}
-    return MatchInputs(
-        inputs.actors[:actors],
-        kept,
-        inputs.actor_vectors[:actors],
-        inputs.notice_vectors[:notices],
-        lots,
-    )
+def real_data_check(embedder_name: str) -> list[tuple[str, int, bool]]:
+    """(case, matches, same) for both matchers on the real labelled set and samples."""
+    import legacy_matching
+
+    from veilleuse.app.evaluation import default_labelled_path, read_notices
+    from veilleuse.matching.evaluation import DEPTH, load_labelled_set
+
+    embedder = _embedder(embedder_name)
+    path = default_labelled_path()
+    assert path is not None, "tests/eval/labelled_set.yaml not found"
+    labelled = load_labelled_set(path, read_notices)
+    samples = [n for b in collect_recorded(SAMPLES).values() for n in b.notices]
+    samples = [n for n in samples if n.kind in MATCHABLE]
+    cases = [
+        ("eval set", labelled.actors, labelled.notices, labelled.today),
+        ("samples × demo", load_actors(demo_actors_path()), samples, TODAY),
+    ]
+    defaults = MatchingSettings()
+    ranking = defaults.model_copy(update={"min_score": 0.0, "top_k": DEPTH})
+    out = []
+    for name, actors, notices, today in cases:
+        inputs = prepare_inputs(actors, notices, embedder)
+        for label, weights, floor in (("defaults", defaults, None), ("ranking", ranking, 0.0)):
+            old = legacy_matching.match(inputs, weights, today=today, min_topic=floor)
+            new = match(inputs, weights, today=today, min_topic=floor)
+            out.append((f"{name}, {label}", len(new), _digest(old) == _digest(new)))
+    return out
 
 
-def _pairs(found: Sequence[Match]) -> set[tuple[str, str, float]]:
-    return {(m.actor_id, m.notice_uid, m.score) for m in found}
+class HashEmbedder:
+    """Folded words hashed into 64 dimensions: a deterministic, offline stand-in."""
+
+    name = "hash-64"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 64), np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z]{4,}", fold(text)):
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1.0, norms)
+
+
+def _embedder(name: str) -> Any:
+    if name == "hash":
+        return HashEmbedder()
+    from veilleuse.config.settings import Settings
+    from veilleuse.search.embeddings import make_embedder
+
+    cache = Path(tempfile.mkdtemp(prefix="bench-matching-")) / "embeddings.sqlite3"
+    return make_embedder(Settings().embedding, cache)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--notices", type=int, default=20_000)
     parser.add_argument("--actors", type=int, default=5_000)
-    parser.add_argument(
-        "--sample", type=int, default=200, help="notices and actors of the naive run"
-    )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--embedder", choices=["model", "hash"], default="model")
+    parser.add_argument("--no-old", action="store_true", help="skip the previous matcher")
+    parser.add_argument("--worker", choices=["old", "new"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rng = random.Random(args.seed)
-    weights = MatchingSettings()
-
-    started = time.perf_counter()
-    notices = generate_notices(args.notices, rng)
-    actors = generate_actors(args.actors, rng)
-    inputs = generate_inputs(actors, notices, rng)
-    print(
-        f"generated {len(actors)} actors × {len(notices)} notices "
-        f"({sum(len(v) for v in inputs.lot_vectors.values())} lot vectors) "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
-
-    sample = _subset(inputs, args.sample, args.sample)
-    naive, naive_s, _ = measure(lambda: naive_match(sample, weights, TODAY))
-    small, small_s, _ = measure(lambda: match(sample, weights, today=TODAY))
-    naive_mb = traced_peak(lambda: naive_match(sample, weights, TODAY))
-    small_mb = traced_peak(lambda: match(sample, weights, today=TODAY))
-    agree = _pairs(naive) == _pairs(small)
-    full, full_s, full_mb = measure(lambda: match(inputs, weights, today=TODAY))
-
-    rows: list[tuple[str, int, int, float, int, int]] = [
-        ("naive loop", args.sample, args.sample, naive_s, naive_mb, len(naive)),
-        ("match()", args.sample, args.sample, small_s, small_mb, len(small)),
-        ("match()", len(actors), len(notices), full_s, full_mb, len(full)),
-    ]
-    naive_rate = args.sample * args.sample / naive_s
-    header = f"{'system':<12}{'actors':>8}{'notices':>9}{'seconds':>10}{'pairs/s':>14}"
-    print(header + f"{'× naive':>10}{'peak MiB':>10}{'matches':>9}")
-    for name, a_n, n_n, seconds, mib, kept in rows:
-        rate = a_n * n_n / seconds
+    if args.worker:
+        _worker(args)
+        return
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    for case, count, same in real_data_check(args.embedder):
+        print(f"real data, {case}: {count} matches, same as previous matcher: {same}")
+    systems = ["new"] if args.no_old else ["old", "new"]
+    results = {system: _spawn(args, system) for system in systems}
+    print(f"{args.actors} actors × {args.notices} generated notices (seed {args.seed})")
+    print(f"{'system':<22}{'wall s':>9}{'cpu s':>9}{'matches':>9}{'peak MiB':>10}{'run MiB':>9}")
+    for system, r in results.items():
+        name = "previous (legacy)" if system == "old" else "match()"
         print(
-            f"{name:<12}{a_n:>8}{n_n:>9}{seconds:>10.2f}{rate:>14,.0f}"
-            f"{rate / naive_rate:>10.1f}{mib:>10}{kept:>9}"
+            f"{name:<22}{r['seconds']:>9.1f}{r['cpu']:>9.1f}{r['matches']:>9}"
+            f"{r['peak_mib']:>10}{r['run_mib']:>9}"
         )
-    print(
-        "peak MiB: sample rows = tracemalloc peak of an untimed rerun; full row = growth of the "
-        "resident set's high-water mark during the run"
-    )
-    print(f"same matches as the naive loop on the sample: {'yes' if agree else 'NO'}")
-    print(f"process peak resident set: {_peak_mib()} MiB")
-
-
-def _peak_mib() -> Any:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    if "old" in results:
+        old, new = results["old"], results["new"]
+        print(f"speed-up: {old['seconds'] / new['seconds']:.1f}× wall, ", end="")
+        print(f"{old['cpu'] / new['cpu']:.1f}× CPU")
+        print(f"same matches (every field): {'yes' if old['digest'] == new['digest'] else 'NO'}")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
