@@ -5,6 +5,7 @@
 #   scripts/elasticsearch.sh stop     stop the node started here (by its saved PID), delete its data
 #                                     (never while a live process still names that data folder)
 #   scripts/elasticsearch.sh status   print the URL of the running node, or exit 1
+#   scripts/elasticsearch.sh resume   start the last node again on its data (after a crash/kill)
 #   scripts/elasticsearch.sh fetch    only download + unpack the distribution into the cache
 #
 # The distribution is Elastic's integration-test zip from Maven Central (server, transport and the
@@ -207,10 +208,9 @@ cmd_start() {
     fi
     clear_state
     fetch_zip
-    local home run port url jhome
+    local home run port url
     home="$(es_home)"
     unpack "$home"
-    jhome="$(java_home)"
     port="$(free_port)"
     url="http://127.0.0.1:$port"
     run="$(mktemp -d "${TMPDIR:-/tmp}/veilleuse-es.XXXXXX")"
@@ -219,34 +219,57 @@ cmd_start() {
     write_config "$run" "$home" "$port"
     is_root && chown -R "$RUN_USER" "$run"
     echo "$run" >"$STATE/run_dir"
+    echo "$url" >"$STATE/url"
+    launch "$run" "$home" "$url"
+}
+
+# Start the node again on the data of the last one (after it crashed or was killed): same
+# folder, same port; refused while a live process still uses that folder.
+cmd_resume() {
+    local pid run url users
+    if pid="$(live_pid)"; then die "node pid $pid still runs: nothing to resume"; fi
+    [ -f "$STATE/run_dir" ] && [ -f "$STATE/url" ] || die "no node to resume in $STATE"
+    run="$(cat "$STATE/run_dir")"
+    url="$(cat "$STATE/url")"
+    users="$(users_of "$run" | tr '\n' ' ')"
+    [ -z "${users// /}" ] || die "$run is still used by live process(es) $users"
+    rm -f "$run/es.pid" "$STATE/pid"
+    launch "$run" "$(es_home)" "$url" true  # a failed resume keeps the data
+}
+
+# Launch the node of run folder $1 (distribution $2) and wait until $3 answers yellow; on a
+# failure run $4 (default clear_state: forget and delete a fresh run folder).
+launch() {
+    local run="$1" home="$2" url="$3" cleanup="${4:-clear_state}" jhome pid
+    jhome="$(java_home)"
     log "starting $VERSION on $url (data in $run)"
     # from the run dir: anything the JVM writes to its working directory stays there
     if ! cd "$run" || ! as_node_user env HOME="$run" ES_HOME="$home" ES_PATH_CONF="$run/config" \
         ES_TMPDIR="$run/tmp" ES_JAVA_HOME="$jhome" ES_JAVA_OPTS="-Xms$HEAP -Xmx$HEAP" \
-        "$home/bin/elasticsearch" -d -p "$run/es.pid" >"$run/logs/startup.log" 2>&1 </dev/null; then
+        "$home/bin/elasticsearch" -d -p "$run/es.pid" >>"$run/logs/startup.log" 2>&1 </dev/null; then
         show_log_tail "$run"
-        clear_state
+        $cleanup
         die "the node did not start"
     fi
     local waited=0
     until [ -s "$run/es.pid" ]; do
-        [ "$waited" -ge "$TIMEOUT" ] && { show_log_tail "$run"; clear_state; die "no pid file after ${TIMEOUT}s"; }
+        [ "$waited" -ge "$TIMEOUT" ] && { show_log_tail "$run"; $cleanup; die "no pid file after ${TIMEOUT}s"; }
         sleep 1
         waited=$((waited + 1))
     done
     pid="$(cat "$run/es.pid")"
     echo "$pid" >"$STATE/pid"
-    echo "$url" >"$STATE/url"
     until healthy "$url"; do
         if ! kill -0 "$pid" 2>/dev/null; then
             show_log_tail "$run"
-            clear_state
+            $cleanup
             die "the node (pid $pid) exited during start-up"
         fi
         if [ "$waited" -ge "$TIMEOUT" ]; then
             show_log_tail "$run"
             kill "$pid" 2>/dev/null || true
-            clear_state
+            sleep 5
+            $cleanup
             die "cluster not yellow at $url after ${TIMEOUT}s"
         fi
         sleep 1
@@ -289,8 +312,9 @@ cmd_status() {
 
 case "${1:-}" in
 start) cmd_start ;;
+resume) cmd_resume ;;
 stop) cmd_stop ;;
 status | url) cmd_status ;;
 fetch) fetch_zip && unpack "$(es_home)" && echo "$(es_home)" ;;
-*) echo "usage: $0 start|stop|status|fetch" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|status|resume|fetch" >&2; exit 2 ;;
 esac

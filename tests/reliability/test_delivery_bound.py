@@ -50,7 +50,7 @@ def test_a_4xx_forever_is_tried_max_attempts_times_across_runs(tmp_path: Path) -
                     family="association",
                     contacts=[Contact(email=BUSY)],
                 )
-            ],  # type: ignore[arg-type]
+            ],
         )
         match = Match(actor_id="occupee", notice_uid=notice.uid, score=60)
         reports = [
