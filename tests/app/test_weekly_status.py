@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -119,3 +120,34 @@ def test_parse_names_the_file_and_never_prints_a_traceback(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
     assert f"{path}: 1 number out of range read as empty: 5000-digit integer" in result.output
+
+
+def test_demo_exits_3_on_a_degraded_run_after_making_its_accounts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import veilleuse.app.demo_accounts
+    import veilleuse.app.demo_bids
+    import veilleuse.flows.runtime
+    import veilleuse.flows.weekly
+
+    run = report([staged("ted", 3)], sent=["d1"], failed=[("d2", "refusé")])
+    run.timings.update(dict.fromkeys(["collect", "index", "embed", "match", "digest"], 0.0))
+    seeded = SimpleNamespace(
+        users_created=[],
+        actors_assigned=0,
+        actors_per_territory={},
+        searches_created=0,
+        accounts=[],
+        officer_email="veille@x.test",
+        login_url="http://x.test/connexion",
+        password="p",
+    )
+    bids = SimpleNamespace(created=[], kept=[], skipped={})
+    monkeypatch.setenv("VEILLEUSE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(veilleuse.flows.runtime, "prepare_prefect", lambda _: None)
+    monkeypatch.setattr(veilleuse.flows.weekly, "weekly_watch", lambda **_: run)
+    monkeypatch.setattr(veilleuse.app.demo_accounts, "seed_demo", lambda _: seeded)
+    monkeypatch.setattr(veilleuse.app.demo_bids, "seed_demo_bids", lambda _: bids)
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 3, result.output
+    assert "run status: DEGRADED" in result.output and "Web app: make web" in result.output

@@ -114,14 +114,14 @@ def demo(
     """Create the demo territories (Valenciennes Métropole, the MEL) and accounts of the web
     app, run the weekly watch on the bundled recorded sources and example actor profiles (teams
     are suggested within a territory), then add a few invented grouped bids and say how to log
-    in."""
+    in. Exit status as for `weekly`: 0 COMPLETE, 3 DEGRADED, 1 FAILED."""
     from veilleuse.app.context import Context
     from veilleuse.app.demo_accounts import seed_demo
     from veilleuse.app.demo_bids import seed_demo_bids
 
     with Context() as ctx:
         seeded = seed_demo(ctx)
-    run_weekly(source_dir=str(source_dir) if source_dir else None, load_demo_actors=True)
+    report = run_weekly(source_dir=str(source_dir) if source_dir else None, load_demo_actors=True)
     with Context() as ctx:
         bids = seed_demo_bids(ctx)
     out.print(
@@ -142,6 +142,8 @@ def demo(
     out.print(f"   other demo accounts, same password: {', '.join(others)}")
     out.print("Web app: make web (or veilleuse web), then open " + seeded.login_url)
     out.print(f"   log in as {seeded.officer_email} with the demo password: {seeded.password}")
+    if report.status() == "DEGRADED":
+        raise typer.Exit(3)  # after the accounts: the demo is usable, the scheduler is told
 
 
 def weekly(
