@@ -65,6 +65,13 @@ def test_an_unreadable_file_or_a_failed_source_degrades_the_run() -> None:
     ]
 
 
+def test_notices_the_store_refused_degrade_the_run() -> None:
+    run = report([staged("ted", 3)], sent=["d1"])
+    run.runs[0].rejected = 2  # the index stage counts the notices it could not write
+    assert run.status() == RunStatus.DEGRADED
+    assert run.reasons() == ["source ted: 2 notices could not be stored"]
+
+
 def test_a_live_source_that_stopped_short_degrades_the_run() -> None:
     cut = Problem("https://x.test/p2", "HTTP 503 après les nouvelles tentatives")
     run = report([staged("boamp", 5, [cut], live={"failed": True, "complete": False})], sent=["d"])

@@ -4,7 +4,8 @@ The run's status, one rule for every front end (`run_status`):
 - FAILED: a stage produced nothing it should have — no source gave a single notice (every
   source failed or every file was unreadable), or digests were due and every one failed;
 - DEGRADED: the run went on around a failure — a source failed or its crawl stopped short, a
-  whole file was unreadable, an actor's digest or a digest's sending failed;
+  whole file was unreadable, notices could not be stored, an actor's digest or a digest's
+  sending failed;
 - COMPLETE: otherwise. Records rejected one by one inside a readable file (a notice without
   an id, a number out of range) are reported but do not degrade the run: real sources always
   carry a few, and the rest of the file came through.
@@ -73,9 +74,13 @@ def run_status(report: WeeklyReport) -> tuple[RunStatus, list[str]]:
         if live.get("failed") or (s.live is not None and not live.get("complete")):
             why = s.problems[0].reason if s.problems else "crawl incomplete"
             degraded_by.append(f"source {s.source}: {why}")
+    rejected_at_collect = {s.source: s.rejected for s in staged}
     for run in report.runs:
         if run.status == "FAILED":
             degraded_by.append(f"source {run.source}: nothing stored this run")
+        unstored = run.rejected - rejected_at_collect.get(run.source, run.rejected)
+        if unstored > 0:  # the index stage adds the notices it could not write
+            degraded_by.append(f"source {run.source}: {unstored} notices could not be stored")
     d = report.digests
     if d.failed and not d.sent and not d.resent:
         failed.append(f"digest: every digest failed ({len(d.failed)})")
