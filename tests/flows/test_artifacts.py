@@ -65,6 +65,8 @@ def test_weekly_report_has_a_table_per_stage_and_names_failures() -> None:
     for heading in ("## Collect", "## Index", "## Embed", "## Match", "## Digests"):
         assert heading in md
     assert "Degraded sources: ted" in md
+    assert "Run status: **DEGRADED**" in md
+    assert "- source ted: nothing stored this run" in md
     assert "| ted | FAILED | 0 | 0 | 0 | 0 | 0 | HTTP 503 from api.ted.europa.eu |" in md
     assert "| sent | 2 |" in md and "| failed | 1 |" in md
     assert "| d3 | SMTP 451 try later |" in md

@@ -102,6 +102,10 @@ def weekly_markdown(report: WeeklyReport) -> str:
     head = [
         "# Weekly watch",
         "",
+        f"Run status: **{report.status()}**",
+        "",
+        *(f"- {line}" for line in report.reasons()),
+        "",
         "Degraded sources: " + (", ".join(degraded) if degraded else "none"),
         "",
         table(["stage", "seconds"], [(stage, f"{s:.1f}") for stage, s in report.timings.items()]),
