@@ -78,6 +78,11 @@ def operations(today_cut: datetime) -> dict[str, Callable[[NoticeStore, random.R
         "listing + buyer contains": lambda s, r: s.search_text(
             "", Filters(buyer=r.choice(BUYER_WORDS)), limit=LIMIT
         ),
+        # a territory's own buyers (issue 16): the MEL's 95 communes and the EPCI, by SIREN or
+        # postcode, read from each document the other filters keep — here every notice
+        "listing + buyer area (MEL)": lambda s, r: s.search_text(
+            "", Filters(buyer_areas=["200093201"]), limit=LIMIT
+        ),
         "listing + published last 30 d": lambda s, r: s.search_text(
             "", Filters(published_from=today_cut.date() - timedelta(days=30)), limit=LIMIT
         ),
