@@ -43,8 +43,9 @@ def tree_from_element(element: etree._Element) -> Any:
 
 def _tiny_xml_text(value: str) -> str:
     """The DILA JSON renders empty elements as '<?xml …?><MAPA/>': keep only their text."""
+    safe = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
-        element = etree.fromstring(_XML_DECL.sub("", value))
+        element = etree.fromstring(_XML_DECL.sub("", value), safe)
     except etree.XMLSyntaxError:
         return value
     return "".join(element.itertext())
