@@ -212,7 +212,7 @@ def downgrade(path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.executescript(
         """
-        DROP TRIGGER notices_lists_insert; DROP TRIGGER notices_lists_update;
+        DROP TRIGGER IF EXISTS notices_lists_insert; DROP TRIGGER IF EXISTS notices_lists_update;
         DROP TRIGGER notices_lists_delete; DROP TRIGGER vectors_removed;
         DROP TABLE notice_departements; DROP TABLE notice_cpv; DROP TABLE store_meta;
         DROP INDEX vectors_generation; ALTER TABLE vectors DROP COLUMN generation;

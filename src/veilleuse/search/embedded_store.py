@@ -193,6 +193,7 @@ class EmbeddedStore:
                 values,
             )
             rowid = cur.lastrowid
+            sql.write_lists(self.conn, rowid, stored, replace=False)
             report.created.append(stored.uid)
         else:
             rowid = row[0]
@@ -200,6 +201,7 @@ class EmbeddedStore:
                 f"UPDATE notices SET {', '.join(c + '=?' for c in sql.COLUMNS)} WHERE id=?",
                 (*values, rowid),
             )
+            sql.write_lists(self.conn, rowid, stored, replace=True)
             self.conn.execute("DELETE FROM notices_fts WHERE rowid = ?", (rowid,))
             report.updated.append(stored.uid)
         self.conn.execute(
