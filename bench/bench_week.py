@@ -84,8 +84,11 @@ def stage(name: str, rows: list[tuple[str, float, float, int, str]]) -> Iterator
 
 
 def with_contacts(actors: list[Actor]) -> list[Actor]:
+    """Each actor its own address and no SIRET (copies of one demo profile share its SIRET,
+    and the records would merge them into one actor)."""
     return [
-        a.model_copy(update={"contacts": [Contact(email=f"{a.id}@example.test")]}) for a in actors
+        a.model_copy(update={"contacts": [Contact(email=f"{a.id}@example.test")], "siret": None})
+        for a in actors
     ]
 
 
