@@ -21,6 +21,7 @@ import pytest
 from veilleuse.app import digest as digest_module
 from veilleuse.app.digest import DigestReport, send_digests
 from veilleuse.config.settings import Settings
+from veilleuse.core.errors import MailError
 from veilleuse.core.models import Actor, Contact, Match, Notice, NoticeKind, Reason
 from veilleuse.digests.mailer import OutboxMailer
 from veilleuse.records import actors as actor_records
@@ -134,3 +135,34 @@ def test_an_actor_whose_digest_raises_is_reported_and_the_others_are_sent(
     assert report.failed == [("acteur a1", "RuntimeError: profil illisible")]
     assert report.sent == ["c3:2026-11-23"]
     assert list(sent) == ["Jardins du Sud <c3@example.org>"]
+
+
+class _Picky:
+    """Delivers into an outbox, but fails for one address: with MailError, or with a bug."""
+
+    def __init__(self, folder: Path, address: str, error: Exception) -> None:
+        self.inner, self.address, self.error = OutboxMailer(folder), address, error
+
+    def send(self, message: EmailMessage) -> None:
+        if self.address in str(message["To"]):
+            raise self.error
+        self.inner.send(message)
+
+
+def test_a_resend_that_raises_is_reported_and_the_other_resends_go_out(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, mail={"link_secret": "test-secret-of-both-runs"})
+    records = Records(settings.records_url())
+    actor_records.upsert_actors(records, [ACTORS[0], ACTORS[2]])
+    notices = {n.uid: n for n in NOTICES}
+    matches = [Match(actor_id=a.id, notice_uid=NOTICES[0].uid, score=70.0) for a in ACTORS[::2]]
+    down = MailError("SMTP 127.0.0.1:25: connection refused")
+    first = send_digests(
+        records, notices, matches, {}, _Picky(tmp_path, "@example.org", down), settings, now=NOW
+    )
+    assert len(first.failed) == 2  # both left pending for the next run
+    bug = _Picky(tmp_path / "out", "a1@example.org", RuntimeError("bogue"))
+    later = NOW + timedelta(days=7)
+    second = send_digests(records, notices, matches, {}, bug, settings, now=later)
+    assert second.resent == ["c3:2026-11-23"]
+    assert second.failed == [("a1:2026-11-23", "RuntimeError: bogue")]
+    records.dispose()

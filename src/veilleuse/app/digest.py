@@ -129,10 +129,14 @@ def resend_unsent(
         if (why := give_up(records, mailer, pending)) is not None:
             report.failed.append((pending.digest_id, why))
             continue
-        message = message_from_string(pending.message, policy=MESSAGE_POLICY)
-        assert isinstance(message, EmailMessage)
-        if _deliver(records, mailer, pending.digest_id, message, report):
-            report.resent.append(pending.digest_id)
+        try:
+            message = message_from_string(pending.message, policy=MESSAGE_POLICY)
+            assert isinstance(message, EmailMessage)
+            if _deliver(records, mailer, pending.digest_id, message, report):
+                report.resent.append(pending.digest_id)
+        except Exception as exc:  # one stored message never stops the others
+            log.exception("resending digest %r failed", pending.digest_id)
+            report.failed.append((header_token(pending.digest_id), _why(exc)))
 
 
 def send_digests(
