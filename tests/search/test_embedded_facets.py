@@ -23,7 +23,8 @@ import pytest
 from veilleuse.core.models import Buyer, Lot, Notice, NoticeKind, NoticeStatus, Places
 from veilleuse.search import embedded_sql as sql
 from veilleuse.search import embedded_store as embedded_module
-from veilleuse.search.embedded_store import EmbeddedStore, fts_query
+from veilleuse.search.embedded_store import EmbeddedStore
+from veilleuse.search.french_text import match_expression, query_clauses, relaxations
 from veilleuse.search.store import FACET_FIELDS, Filters, deadline_bucket, flag_label
 
 #: 23:30 UTC on the last Saturday of March: Paris is already the next day, and changes its
@@ -50,13 +51,14 @@ def reference_facets(
     )
     sql_text = f"SELECT {columns} FROM notices n WHERE {where}"
     args: tuple[Any, ...] = tuple(params)
-    if query and fts_query(query) is not None:
+    clauses = query_clauses(query or "")
+    if clauses:
         match = None
-        for any_term in (False, True):
-            candidate = fts_query(query, any_term=any_term)
+        for need in relaxations(len(clauses)):
+            candidate = match_expression(clauses, need)
             (total,) = store.conn.execute(
-                "SELECT count(*) FROM notices_fts JOIN notices n ON n.id = notices_fts.rowid "
-                f"WHERE notices_fts MATCH ? AND {where}",
+                "SELECT count(*) FROM notices_fr JOIN notices n ON n.id = notices_fr.rowid "
+                f"WHERE notices_fr MATCH ? AND {where}",
                 (candidate, *params),
             ).fetchone()
             if total:
@@ -65,8 +67,8 @@ def reference_facets(
         if match is None:
             return {name: {} for name in FACET_FIELDS}
         sql_text = (
-            f"SELECT {columns} FROM notices_fts JOIN notices n ON n.id = notices_fts.rowid "
-            f"WHERE notices_fts MATCH ? AND {where}"
+            f"SELECT {columns} FROM notices_fr JOIN notices n ON n.id = notices_fr.rowid "
+            f"WHERE notices_fr MATCH ? AND {where}"
         )
         args = (match, *params)
     counts: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
@@ -301,10 +303,10 @@ def test_a_text_match_drives_and_notices_are_read_from_the_narrow_index(
         return [row[3] for row in varied.conn.execute(f"EXPLAIN QUERY PLAN {statement}", args)]
 
     text = plan(
-        f"SELECT count(*) FROM {sql.text_from(filters)} WHERE notices_fts MATCH ? AND {where}",
-        ['"nettoyage"', *params],
+        f"SELECT count(*) FROM {sql.text_from(filters)} WHERE notices_fr MATCH ? AND {where}",
+        ['"nettoyag"', *params],
     )
-    assert text[0].startswith("SCAN notices_fts")
+    assert text[0].startswith("SCAN notices_fr")
     assert text[1].startswith(f"SEARCH n USING COVERING INDEX {sql.NARROW}")
     listing = plan(f"SELECT count(*) FROM {sql.notices_from(filters)} WHERE {where}", params)
     # the département's notices come from its table's index, each then read from the narrow one

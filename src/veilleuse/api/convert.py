@@ -19,6 +19,7 @@ from veilleuse.app.actor_admin import FAMILY_LABELS
 from veilleuse.app.actor_matches import ActorMatchLine, WordedReason, worded
 from veilleuse.app.notice_page import NoticeDetail
 from veilleuse.app.search import Hit
+from veilleuse.app.search_explain import explain, relevance_label
 from veilleuse.core.accounts import PlanTerritory
 from veilleuse.core.models import Actor, Notice
 
@@ -34,10 +35,14 @@ def notice_out(notice: Notice) -> NoticeOut:
     return NoticeOut(**notice_fields(notice))
 
 
-def notice_hit(hit: Hit) -> NoticeHit:
+def notice_hit(hit: Hit, query: str = "") -> NoticeHit:
+    """A result; with the query's words, its relevance for people and why it came up."""
     return NoticeHit(
         **notice_fields(hit.notice),
         score=hit.score,
+        relevance=hit.relevance,
+        relevance_label=relevance_label(hit.relevance),
+        reasons=explain(query, hit) if query.strip() else [],
         highlights=hit.highlights,
         updated_at=hit.updated_at,
     )

@@ -100,6 +100,16 @@ class NoticeHit(NoticeOut):
     """A notice in a result list, with its rank data."""
 
     score: float | None = Field(None, description="Relevance (meaningful with words only)")
+    relevance: int | None = Field(
+        None, ge=0, le=100, description="Relevance for people, 0–100 (with words only)"
+    )
+    relevance_label: str | None = Field(
+        None, description="« très pertinent », « pertinent » or « proche » (with words only)"
+    )
+    reasons: list[str] = Field(
+        default_factory=list,
+        description="Why it came up, in French: words found, synonyms, CPV labels, meaning",
+    )
     highlights: list[str] = Field(
         default_factory=list, description="Passages holding the words (plain text)"
     )

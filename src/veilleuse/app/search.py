@@ -15,9 +15,17 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel, Field, model_validator
 
 from veilleuse.app.context import Context
+from veilleuse.config.settings import Settings
 from veilleuse.core.models import SearchMode
 from veilleuse.core.normalise import PARIS
-from veilleuse.search.store import MAX_WINDOW, Filters, Hit, Sort, effective_sort
+from veilleuse.search.store import (
+    MAX_WINDOW,
+    Filters,
+    Hit,
+    RelevanceFloor,
+    Sort,
+    effective_sort,
+)
 
 DEFAULT_PER_PAGE = 20
 _WORD = re.compile(r"[^\W_]", re.UNICODE)
@@ -116,6 +124,11 @@ def paris_today(now: datetime) -> date:
     return now.astimezone(PARIS).date()
 
 
+def relevance_floor(settings: Settings) -> RelevanceFloor:
+    """The floor the settings give (see `search.store.fuse_with_floor`)."""
+    return RelevanceFloor(settings.search.semantic_floor, settings.search.semantic_alone)
+
+
 def search(ctx: Context, query: SearchQuery, *, today: date | None = None) -> SearchReport:
     """Run a search on the configured store, paged, sorted and with facets when asked.
 
@@ -137,11 +150,14 @@ def search(ctx: Context, query: SearchQuery, *, today: date | None = None) -> Se
         )
     else:
         vector = ctx.embedder.encode([words])[0]
+        floor = relevance_floor(ctx.settings)
         if query.mode is SearchMode.VECTOR:
-            result = store.search_vector(vector, filters, limit=limit, offset=offset, sort=sort)
+            result = store.search_vector(
+                vector, filters, limit=limit, offset=offset, sort=sort, floor=floor
+            )
         else:
             result = store.search_hybrid(
-                words, vector, filters, limit=limit, offset=offset, sort=sort
+                words, vector, filters, limit=limit, offset=offset, sort=sort, floor=floor
             )
     hits = result.hits if query.highlights else [replace(h, highlights=[]) for h in result.hits]
     facets = result.facets

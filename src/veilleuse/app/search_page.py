@@ -16,12 +16,13 @@ Every link is a query string written by `search_params`, so it is also a URL the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from veilleuse.app.context import Context
 from veilleuse.app.search import SearchMode, SearchQuery, SearchReport, search
 from veilleuse.app.search_criteria import ActiveFilter, active_filters
+from veilleuse.app.search_explain import explain, relevance_label
 from veilleuse.app.search_facets import FacetGroup, disjunctive_counts, facet_groups
 from veilleuse.app.search_form import (
     Choice,
@@ -68,6 +69,8 @@ class SearchPageView:
     departments: list[Choice]
     #: a French sentence when the page had to change something (semantic search unavailable)
     notice: str | None = None
+    #: uid → why it came up (`app.search_explain`), for searches with words
+    reasons: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def hits(self) -> list[Hit]:
@@ -76,6 +79,10 @@ class SearchPageView:
     @property
     def total(self) -> int:
         return self.report.total
+
+    @staticmethod
+    def relevance_label(hit: Hit) -> str | None:
+        return relevance_label(hit.relevance)
 
     def suggested_name(self) -> str:
         """A name for saving this view: its words, else its first criteria."""
@@ -134,4 +141,7 @@ def search_page(
         divisions=division_choices(),
         departments=department_choices(),
         notice=notice,
+        reasons=(
+            {h.notice.uid: explain(query.text, h) for h in report.hits} if query.has_words() else {}
+        ),
     )

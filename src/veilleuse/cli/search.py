@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -33,10 +34,17 @@ def search_cmd(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON notice per line with its score")
     ] = False,
+    show_why: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="Say why each result came up (words, synonyms, CPV, meaning)"
+        ),
+    ] = False,
 ) -> None:
     """Search the configured store (embedded or Elasticsearch) with the shared filter language."""
     from veilleuse.app.context import Context
     from veilleuse.app.search import SearchQuery, search
+    from veilleuse.app.search_explain import explain, relevance_label
     from veilleuse.search.store import Filters
 
     filters = Filters(
@@ -55,15 +63,22 @@ def search_cmd(
         for hit in report.hits:
             row = hit.notice.model_dump(mode="json", exclude={"raw"})
             row["score"] = hit.score
+            row["relevance"] = hit.relevance
+            row["reasons"] = explain(query, hit)
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
-    table = Table("score", "uid", "title", "deadline", "dép.")
+    table = Table("pertinence", "uid", "title", "deadline", "dép.", show_lines=show_why)
     for hit in report.hits:
         n = hit.notice
+        title = n.title[:70]
+        if show_why:
+            title += "".join(f"\n  · {reason}" for reason in explain(query, hit))
         table.add_row(
-            f"{hit.score:.3f}",
+            f"{hit.relevance} {relevance_label(hit.relevance)}"
+            if hit.relevance is not None
+            else "",
             n.uid,
-            n.title[:70],
+            title,
             str(n.deadline or ""),
             ",".join(n.all_departments()[:3]),
         )
@@ -71,5 +86,32 @@ def search_cmd(
     out.print(table)
 
 
+def eval_search_cmd(
+    queries: Annotated[
+        Path | None,
+        typer.Option(
+            help="A labelled query set in the documented format; default: tests/eval/search/"
+        ),
+    ] = None,
+    es_url: Annotated[
+        str | None,
+        typer.Option(help="Also measure an Elasticsearch node (a throwaway index is created)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object")] = False,
+) -> None:
+    """Measure search on labelled queries: text, vector and hybrid, on each store."""
+    from veilleuse.app.context import Context
+    from veilleuse.app.search_evaluation import (
+        format_table,
+        run_search_evaluation,
+        store_openers,
+    )
+
+    with Context() as ctx:
+        report = run_search_evaluation(ctx, store_openers(ctx.settings, es_url), queries)
+    print(json.dumps(report.as_dict()) if as_json else format_table(report))
+
+
 def register(app: typer.Typer) -> None:
     app.command("search")(search_cmd)
+    app.command("eval-search")(eval_search_cmd)

@@ -66,7 +66,7 @@ class EmbeddingBackend(StrEnum):
 
 class EmbeddingSettings(BaseModel):
     backend: EmbeddingBackend = Field(
-        EmbeddingBackend.TORCH,
+        EmbeddingBackend.ONNX_INT8,
         description=(
             "'onnx-int8': the model exported once to ONNX and quantised to int8 per channel, run "
             "with onnxruntime (about 2x faster on CPU, cosine to the original >= 0.98); 'torch': "
@@ -359,6 +359,28 @@ class WebSettings(BaseModel):
     )
 
 
+class SearchSettings(BaseModel):
+    semantic_floor: float = Field(
+        0.30,
+        ge=-1,
+        le=1,
+        description=(
+            "Relevance floor of vector and hybrid search: least cosine between a query and a "
+            "notice found by meaning (and by some of the words only). Calibrated for the shipped "
+            "MiniLM model on tests/eval/search/; another model wants its own value"
+        ),
+    )
+    semantic_alone: float = Field(
+        0.40,
+        ge=-1,
+        le=1,
+        description=(
+            "Least cosine a notice with none of the query's words needs to be shown by hybrid "
+            "search (the vector side alone)"
+        ),
+    )
+
+
 class LogSettings(BaseModel):
     format: Literal["text", "json"] = Field(
         "text", description="Log lines on stderr: plain text, or one JSON object a line"
@@ -387,6 +409,7 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
 
     # derived paths, so that every module agrees on where local state lives
     def store_path(self) -> Path:

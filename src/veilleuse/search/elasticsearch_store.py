@@ -33,25 +33,31 @@ from veilleuse.search.es_mapping import (
     updated_at_of,
     vector_fields,
 )
+from veilleuse.search.french_text import relaxations
 from veilleuse.search.store import (
     FACET_FIELDS,
     DuplicatePolicy,
     Filters,
     Hit,
+    RelevanceFloor,
     SearchResult,
     Sort,
     SortKey,
     WriteReport,
     candidate_depth,
     effective_sort,
+    fuse_with_floor,
     notice_vectors,
     page_hits,
-    reciprocal_rank_fusion,
+    vector_floor,
 )
 
 _NO_SEARCH = [SEARCH]  # _source_excludes: the derived fields are never part of a Notice
 # search hits keep `search.updated_at` (Hit.updated_at), not the heavy derived fields
-_HIT_EXCLUDES = [f"{SEARCH}.text", f"{SEARCH}.vector", f"{SEARCH}.cpv", f"{SEARCH}.departments"]
+_HIT_EXCLUDES = [
+    f"{SEARCH}.{name}"
+    for name in ("text", "fr_title", "fr_body", "fr_cpv", "vector", "cpv", "departments")
+]
 # nor the source's payload (three quarters of a document; nothing reads it from a hit, `get`
 # returns it): hybrid search parses 2 × 100 candidates, half the time without it
 _HIT_EXCLUDES.append("raw")
@@ -342,9 +348,9 @@ class ElasticsearchStore(EsIndex):
         offset: int = 0,
         sort: Sort | None = None,
         *,
-        any_term: bool = False,
+        need: int | None = None,
     ) -> dict[str, Any] | None:
-        query = q.text_query(text, filters, any_term=any_term)
+        query = q.text_query(text, filters, need=need)
         if query is None:
             return None
         return {
@@ -374,21 +380,25 @@ class ElasticsearchStore(EsIndex):
         *,
         any_word_fallback: bool = True,
         first: dict[str, Any] | None = None,
-    ) -> tuple[list[Hit], int]:
-        """Every word, else (when none has them all) any word. `first`: the every-word
-        response when it was already fetched (hybrid search sends it with the kNN search)."""
-        for any_term in (False, True) if any_word_fallback else (False,):
-            if first is not None and not any_term:
+    ) -> tuple[list[Hit], int, bool]:
+        """Every word, else (when none has them all) most of them (`french_text.relaxations`);
+        the flag says whether it had to relax. `first`: the every-word response when it was
+        already fetched (hybrid search sends it with the kNN search)."""
+        count = len(q.query_words(text))
+        for need in relaxations(count) if any_word_fallback else [count]:
+            if first is not None and need == count:
                 response = first
             else:
-                body = self._text_body(text, filters, size, offset, sort, any_term=any_term)
+                body = self._text_body(text, filters, size, offset, sort, need=need)
                 if body is None:
-                    return [], 0
+                    return [], 0, False
                 (response,) = self._msearch("text search", [body])
             hits, total = self._text_hits(response)
             if total:
-                return hits, total
-        return [], 0
+                for hit in hits:
+                    hit.lexical = "all" if need == count else "some"
+                return hits, total, need < count
+        return [], 0, False
 
     def search_text(
         self,
@@ -403,10 +413,10 @@ class ElasticsearchStore(EsIndex):
         order = effective_sort(sort, has_words)
         if not has_words:
             return self._listing(filters, limit, offset, order)
-        hits, total = self._text_ranking(
+        hits, total, any_word = self._text_ranking(
             query, filters, limit, offset, order, any_word_fallback=any_word_fallback
         )
-        return SearchResult(hits=hits, total=total)
+        return SearchResult(hits=hits, total=total, any_word=any_word)
 
     def _listing(
         self, filters: Filters | None, limit: int, offset: int, sort: Sort
@@ -427,6 +437,8 @@ class ElasticsearchStore(EsIndex):
         hits = [
             self._hit(h, q.cosine_from_score(float(h["_score"]))) for h in response["hits"]["hits"]
         ]
+        for hit in hits:
+            hit.similarity = hit.score
         hits.sort(key=lambda h: (-h.score, h.notice.uid))
         return hits
 
@@ -441,6 +453,7 @@ class ElasticsearchStore(EsIndex):
         limit: int = 20,
         offset: int = 0,
         sort: Sort | None = None,
+        floor: RelevanceFloor | None = None,
     ) -> SearchResult:
         order = effective_sort(sort, True)
         relevance = order.key is SortKey.RELEVANCE
@@ -456,8 +469,11 @@ class ElasticsearchStore(EsIndex):
                 {"query": counted, "size": 0, "track_total_hits": True},
             ],
         )
-        hits = self._vector_hits(knn)
-        total = int(count["hits"]["total"]["value"])
+        found = self._vector_hits(knn)
+        kept = {u for u, _ in vector_floor([(h.notice.uid, h.score) for h in found], floor)}
+        hits = [h for h in found if h.notice.uid in kept]
+        # every candidate above the floor: their number is the truth; else a lower bound
+        total = len(hits) if len(hits) < len(found) else int(count["hits"]["total"]["value"])
         return SearchResult(hits=page_hits(hits, order, limit, offset), total=total)
 
     def search_hybrid(
@@ -468,6 +484,7 @@ class ElasticsearchStore(EsIndex):
         limit: int = 20,
         offset: int = 0,
         sort: Sort | None = None,
+        floor: RelevanceFloor | None = None,
     ) -> SearchResult:
         depth = candidate_depth(limit, offset)
         text_body = self._text_body(query, filters, depth)
@@ -477,34 +494,48 @@ class ElasticsearchStore(EsIndex):
         # the kNN search and the every-word search in one round trip; any word only if needed
         responses = self._msearch("hybrid search", bodies)
         vec = self._vector_hits(responses[0])
-        text, text_total = (
+        text, text_total, any_word = (
             self._text_ranking(query, filters, depth, first=responses[1])
             if text_body is not None
-            else ([], 0)
+            else ([], 0, False)
         )
         by_uid = {h.notice.uid: h for h in vec}
         by_uid.update({h.notice.uid: h for h in text})  # text hits carry the highlights
-        fused = reciprocal_rank_fusion([[h.notice.uid for h in text], [h.notice.uid for h in vec]])
+        fused = fuse_with_floor(
+            [(h.notice.uid, h.score) for h in text],
+            [(h.notice.uid, h.score) for h in vec],
+            any_word,
+            floor,
+        )
         hits = [
-            Hit(by_uid[uid].notice, score, by_uid[uid].highlights, by_uid[uid].updated_at)
-            for uid, score in fused
+            Hit(
+                by_uid[uid].notice,
+                score,
+                by_uid[uid].highlights,
+                by_uid[uid].updated_at,
+                lexical,
+                similarity,
+            )
+            for uid, score, lexical, similarity in fused
         ]
         page = page_hits(hits, effective_sort(sort, True), limit, offset)
-        return SearchResult(hits=page, total=max(text_total, len(fused)))
+        # every-word hits are all kept, so their count stands; fallback hits passed the floor
+        total = len(hits) if any_word else max(text_total, len(hits))
+        return SearchResult(hits=page, total=total)
 
     def facets(
         self, filters: Filters | None = None, query: str | None = None
     ) -> dict[str, dict[str, int]]:
         """Counts per value of each `FACET_FIELDS` facet over what the query + filters find
-        (every word, else any word, as text search does)."""
+        (every word, else most of them, as text search does)."""
         aggs = q.facet_aggregations(_now().date())
         if not query or not q.query_words(query):
             response = self._search("facets", query=q.filter_query(filters), size=0, aggs=aggs)
             return q.facets_from(response.get("aggregations", {}), FACET_FIELDS)
-        for any_term in (False, True):
+        for need in relaxations(len(q.query_words(query))):
             response = self._search(
                 "facets",
-                query=q.text_query(query, filters, any_term=any_term),
+                query=q.text_query(query, filters, need=need),
                 size=0,
                 track_total_hits=True,
                 aggs=aggs,

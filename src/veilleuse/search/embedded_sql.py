@@ -17,6 +17,7 @@ from typing import Any
 
 from veilleuse.core.models import Notice, deadline_instant
 from veilleuse.core.territory import buyer_keys
+from veilleuse.search import french_text
 from veilleuse.search.store import (
     FACET_FIELDS,
     Filters,
@@ -53,6 +54,11 @@ CREATE TABLE IF NOT EXISTS notices (
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS notices_fts USING fts5(
     title, body, tokenize = 'unicode61 remove_diacritics 2'
+);
+-- what text search matches and ranks: the terms of `search.french_text` (stems, synonym groups,
+-- CPV labels), the ones Elasticsearch indexes too; `notices_fts` above only draws highlights
+CREATE VIRTUAL TABLE IF NOT EXISTS notices_fr USING fts5(
+    title, body, cpv, tokenize = 'unicode61 remove_diacritics 0'
 );
 CREATE TABLE IF NOT EXISTS vectors (
     uid TEXT PRIMARY KEY,
@@ -453,7 +459,7 @@ def ids_from(filters: Filters | None) -> str:
 
 
 def text_from(filters: Filters | None) -> str:
-    """The table references of a text match (`notices_fts MATCH ?`) narrowed by `filters`.
+    """The table references of a text match (`notices_fr MATCH ?`) narrowed by `filters`.
 
     The match drives (`CROSS JOIN`): left to itself SQLite may walk the index of a filter (a
     kind) and test the match on each row, 10 to 20 times slower on 100 000 notices, minutes
@@ -461,8 +467,55 @@ def text_from(filters: Filters | None) -> str:
     unless the filter names uids (the uid index finds them).
     """
     if filters is not None and filters.uids:
-        return "notices_fts JOIN notices n ON n.id = notices_fts.rowid"
-    return f"notices_fts CROSS JOIN notices n INDEXED BY {NARROW} ON n.id = notices_fts.rowid"
+        return "notices_fr JOIN notices n ON n.id = notices_fr.rowid"
+    return f"notices_fr CROSS JOIN notices n INDEXED BY {NARROW} ON n.id = notices_fr.rowid"
+
+
+#: bm25 weights of the `notices_fr` columns: Elasticsearch's boosts of the same fields
+FR_BM25_WEIGHTS = ", ".join(str(w) for w in french_text.FRENCH_FIELDS.values())
+
+
+def refresh_analysis(conn: sqlite3.Connection) -> int:
+    """Re-index the analysed terms when the analysis or the synonym table changed since they
+    were written (or the table is new): one transaction, so a reader sees old terms or new ones.
+    Returns how many notices were analysed."""
+    current = french_text.fingerprint()
+    row = conn.execute("SELECT value FROM store_meta WHERE key = 'analysis'").fetchone()
+    if row is not None and row[0] == current:
+        return 0
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute("SELECT value FROM store_meta WHERE key = 'analysis'").fetchone()
+        if row is not None and row[0] == current:  # another process did it meanwhile
+            conn.rollback()
+            return 0
+        conn.execute("DELETE FROM notices_fr")
+        done, last = 0, -1
+        while batch := conn.execute(  # in batches: a large store never sits in memory
+            "SELECT id, doc FROM notices WHERE id > ? ORDER BY id LIMIT 1000", (last,)
+        ).fetchall():
+            for rowid, doc in batch:
+                insert_analysed(conn, rowid, Notice.model_validate_json(doc))
+            done, last = done + len(batch), batch[-1][0]
+        conn.execute(
+            "INSERT INTO store_meta (key, value) VALUES ('analysis', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (current,),
+        )
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return done
+
+
+def insert_analysed(conn: sqlite3.Connection, rowid: int | None, notice: Notice) -> None:
+    """The analysed terms of one stored notice (its row id) into `notices_fr`."""
+    analysed = french_text.analyse_notice(notice)
+    conn.execute(
+        "INSERT INTO notices_fr (rowid, title, body, cpv) VALUES (?, ?, ?, ?)",
+        (rowid, analysed.title, analysed.body, analysed.cpv),
+    )
 
 
 def _day(value: date) -> str:

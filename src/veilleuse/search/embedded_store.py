@@ -22,26 +22,28 @@ from veilleuse.core.embedder import Embedder
 from veilleuse.core.errors import StoreError
 from veilleuse.core.models import Notice
 from veilleuse.search import embedded_sql as sql
+from veilleuse.search.french_text import match_expression, query_clauses, relaxations
 from veilleuse.search.store import (
     FACET_FIELDS,
     DuplicatePolicy,
     Filters,
     Hit,
+    RelevanceFloor,
     SearchResult,
     Sort,
     SortKey,
     WriteReport,
     candidate_depth,
     effective_sort,
+    fuse_with_floor,
     notice_vectors,
-    reciprocal_rank_fusion,
+    vector_floor,
 )
 from veilleuse.search.vector_array import VectorCache, next_generation
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 #: notices a listing may test along its sort's index before it sorts the kept ones instead
 _WALK_MAX = 2_000
-_BM25_WEIGHTS = "10.0, 1.0"  # title, body
 
 
 def _now() -> datetime:
@@ -98,6 +100,7 @@ class EmbeddedStore:
                 sql.migrate(conn)
                 conn.executescript(sql.TRIGGERS)
                 conn.executescript(sql.INDEXES)
+                sql.refresh_analysis(conn)
             except sqlite3.Error as exc:
                 raise StoreError(f"embedded store {self.path}: cannot open ({exc})") from exc
             self._conn = conn
@@ -203,11 +206,13 @@ class EmbeddedStore:
             )
             sql.write_lists(self.conn, rowid, stored, replace=True)
             self.conn.execute("DELETE FROM notices_fts WHERE rowid = ?", (rowid,))
+            self.conn.execute("DELETE FROM notices_fr WHERE rowid = ?", (rowid,))
             report.updated.append(stored.uid)
         self.conn.execute(
             "INSERT INTO notices_fts (rowid, title, body) VALUES (?, ?, ?)",
             (rowid, stored.title, _body(stored)),
         )
+        sql.insert_analysed(self.conn, rowid, stored)
 
     def delete(self, uids: Sequence[str]) -> int:
         deleted = 0
@@ -217,6 +222,7 @@ class EmbeddedStore:
                 if row is None:
                     continue
                 self.conn.execute("DELETE FROM notices_fts WHERE rowid = ?", (row[0],))
+                self.conn.execute("DELETE FROM notices_fr WHERE rowid = ?", (row[0],))
                 self.conn.execute("DELETE FROM notices WHERE id = ?", (row[0],))
                 self.conn.execute("DELETE FROM vectors WHERE uid = ?", (uid,))
                 deleted += 1
@@ -321,19 +327,21 @@ class EmbeddedStore:
         sort: Sort | None = None,
         any_word_fallback: bool = True,
     ) -> SearchResult:
-        has_words = fts_query(query) is not None
+        has_words = bool(query_clauses(query))
         order = effective_sort(sort, has_words)
         if not has_words:
             return self._listing(filters, limit, offset, order)
-        ranked, total, match = self._text_ranking(
+        ranked, total, any_word = self._text_ranking(
             query, filters, limit, offset, order, any_word_fallback=any_word_fallback
         )
-        marked = self._highlights(match, [rowid for _, _, rowid in ranked])
+        marked = self._highlights(query, [rowid for _, _, rowid in ranked])
         hits = self._hits(
             [(uid, score) for uid, score, _ in ranked],
             {uid: marked.get(rowid, []) for uid, _, rowid in ranked},
         )
-        return SearchResult(hits=hits, total=total)
+        for hit in hits:
+            hit.lexical = "some" if any_word else "all"
+        return SearchResult(hits=hits, total=total, any_word=any_word)
 
     def _listing(
         self, filters: Filters | None, limit: int, offset: int, sort: Sort
@@ -372,11 +380,12 @@ class EmbeddedStore:
         sort: Sort | None = None,
         *,
         any_word_fallback: bool = True,
-    ) -> tuple[list[tuple[str, float, int]], int, str | None]:
-        """(uid, score, row id) of a page of matches, the total and the FTS match used: every
-        word when some notice has them all, else (with `any_word_fallback`) any word, as both
-        stores do. The page and the total come from one pass over the matches (a materialised
-        common table expression); highlights are drawn for a page only (`_highlights`)."""
+    ) -> tuple[list[tuple[str, float, int]], int, bool]:
+        """(uid, score, row id) of a page of matches, the total and whether the fallback found
+        them: every clause of the analysed query (`search.french_text`) when some notice has
+        them all, else (with `any_word_fallback`) most of them (`relaxations`), as both stores
+        do. The page and the total come from one pass over the matches (a materialised common
+        table expression); highlights are drawn for a page only (`_highlights`)."""
         where, params = sql.where(filters)
         if sort is None or sort.key is SortKey.RELEVANCE:
             page = "SELECT id, uid, score, (SELECT count(*) FROM m) FROM m ORDER BY score DESC, uid"
@@ -386,11 +395,13 @@ class EmbeddedStore:
                 f"JOIN notices n ON n.id = m.id ORDER BY {sql.order_by(sort)}"
             )
         matched = (
-            f"SELECT n.id AS id, n.uid AS uid, -bm25(notices_fts, {_BM25_WEIGHTS}) AS score "
-            f"FROM {sql.text_from(filters)} WHERE notices_fts MATCH ? AND {where}"
+            f"SELECT n.id AS id, n.uid AS uid, -bm25(notices_fr, {sql.FR_BM25_WEIGHTS}) AS score "
+            f"FROM {sql.text_from(filters)} WHERE notices_fr MATCH ? AND {where}"
         )
-        for any_term in (False, True) if any_word_fallback else (False,):
-            match = fts_query(query, any_term=any_term)
+        clauses = query_clauses(query)
+        count = len(clauses)
+        for need in relaxations(count) if any_word_fallback else [count]:
+            match = match_expression(clauses, need)
             if match is None:
                 break
             if limit <= 0:
@@ -406,13 +417,17 @@ class EmbeddedStore:
                 if not rows and offset > 0:  # past the last page: count apart
                     total = self._count_matches(match, filters, query)
             if total:
-                return [(uid, float(score), rowid) for rowid, uid, score, _ in rows], total, match
-        return [], 0, None
+                return (
+                    [(uid, float(score), rowid) for rowid, uid, score, _ in rows],
+                    total,
+                    need < count,
+                )
+        return [], 0, False
 
     def _count_matches(self, match: str, filters: Filters | None, query: str) -> int:
         where, params = sql.where(filters)
         rows = self._run_text(
-            f"SELECT count(*) FROM {sql.text_from(filters)} WHERE notices_fts MATCH ? AND {where}",
+            f"SELECT count(*) FROM {sql.text_from(filters)} WHERE notices_fr MATCH ? AND {where}",
             (match, *params),
             query,
         )
@@ -425,8 +440,10 @@ class EmbeddedStore:
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"embedded store: bad text query {query!r}: {exc}") from exc
 
-    def _highlights(self, match: str | None, ids: Sequence[int]) -> dict[int, list[str]]:
-        """The marked passages of title and body of the notices `ids` (row ids) for `match`."""
+    def _highlights(self, query: str, ids: Sequence[int]) -> dict[int, list[str]]:
+        """The marked passages of title and body of the notices `ids` (row ids) where a word of
+        the query (the last one as a prefix) appears as typed, accents aside."""
+        match = fts_query(query, any_term=True)
         if match is None or not ids:
             return {}
         with self._lock:
@@ -445,12 +462,18 @@ class EmbeddedStore:
         limit: int = 20,
         offset: int = 0,
         sort: Sort | None = None,
+        floor: RelevanceFloor | None = None,
     ) -> SearchResult:
         order = effective_sort(sort, True)
         relevance = order.key is SortKey.RELEVANCE
         depth = offset + limit if relevance else candidate_depth(limit, offset)
-        ranked, total = self._vector_ranking(vector, filters, depth)
+        found, total = self._vector_ranking(vector, filters, depth)
+        ranked = vector_floor(found, floor)
+        if len(ranked) < len(found):  # every candidate above the floor: their number is true
+            total = len(ranked)
         hits = self._hits(self._page(ranked, order, limit, offset), {})
+        for hit in hits:
+            hit.similarity = hit.score
         return SearchResult(hits=hits, total=total)
 
     def _page(
@@ -516,17 +539,26 @@ class EmbeddedStore:
         limit: int = 20,
         offset: int = 0,
         sort: Sort | None = None,
+        floor: RelevanceFloor | None = None,
     ) -> SearchResult:
         depth = candidate_depth(limit, offset)
-        text, text_total, match = self._text_ranking(query, filters, depth)
+        text, text_total, any_word = self._text_ranking(query, filters, depth)
         vec, _ = self._vector_ranking(vector, filters, depth)
-        fused = reciprocal_rank_fusion([[u for u, _, _ in text], [u for u, _ in vec]])
-        page = self._page(fused, effective_sort(sort, True), limit, offset)
+        fused = fuse_with_floor([(u, s) for u, s, _ in text], vec, any_word, floor)
+        support = {uid: (lexical, cosine) for uid, _, lexical, cosine in fused}
+        page = self._page(
+            [(u, s) for u, s, _, _ in fused], effective_sort(sort, True), limit, offset
+        )
         rowids = {uid: rowid for uid, _, rowid in text}
         on_page = [rowids[uid] for uid, _ in page if uid in rowids]
-        marked = self._highlights(match, on_page)
+        marked = self._highlights(query, on_page)
         highlights = {uid: marked.get(rowid, []) for uid, rowid in rowids.items()}
-        return SearchResult(hits=self._hits(page, highlights), total=max(text_total, len(fused)))
+        hits = self._hits(page, highlights)
+        for hit in hits:
+            hit.lexical, hit.similarity = support[hit.notice.uid]
+        # every-word hits are all kept, so their count stands; fallback hits passed the floor
+        total = len(fused) if any_word else max(text_total, len(fused))
+        return SearchResult(hits=hits, total=total)
 
     def _filtered_ids(self, filters: Filters) -> np.ndarray:
         """The row ids of the notices the filters keep, from SQL into numpy in one string."""
@@ -571,15 +603,16 @@ class EmbeddedStore:
         (every word, else any word, as text search does), counted in SQL."""
         where, params = sql.where(filters)
         today = _now().date()
-        if not query or fts_query(query) is None:
+        clauses = query_clauses(query or "")
+        if not clauses:
             return self._facet_counts(
                 f"FROM {sql.notices_from(filters)} WHERE {where}", params, today
             )
         counts: dict[str, dict[str, int]] = {}
-        for any_term in (False, True):
-            match = fts_query(query, any_term=any_term)
+        for need in relaxations(len(clauses)):
+            match = match_expression(clauses, need)
             counts = self._facet_counts(
-                f"FROM {sql.text_from(filters)} WHERE notices_fts MATCH ? AND {where}",
+                f"FROM {sql.text_from(filters)} WHERE notices_fr MATCH ? AND {where}",
                 [match, *params],
                 today,
                 query=query,

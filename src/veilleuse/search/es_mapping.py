@@ -14,7 +14,10 @@ that was written.
 Changing the mapping (a new derived field, a new type) means raising `MAPPING_VERSION`: a new
 index gets the new mapping at once, but an existing one keeps its old mapping, and the store
 refuses to use it (it would silently miss the new fields) until `veilleuse index migrate` has
-rebuilt it behind the alias. Version 2 added buyer, amount, social clause and `updated_at`.
+rebuilt it behind the alias. Version 2 added buyer, amount, social clause and `updated_at`;
+version 3 the French-analysed fields `search.fr_title`, `fr_body` and `fr_cpv`: terms computed by
+`search.french_text` (the embedded store indexes the same ones) and split on whitespace only, so
+ranking does not depend on which analysis modules a distribution ships.
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ from pydantic import BaseModel
 
 from veilleuse.core.models import Notice, deadline_instant
 from veilleuse.core.normalise import fold
+from veilleuse.search.french_text import FRENCH_FIELDS, analyse_notice
 from veilleuse.search.store import buyer_key, estimated_amount_eur, flag_label
 
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 FRENCH_ANALYZER = "veilleuse_french"
 SEARCH = "search"  # the object of derived fields in every document
 VECTOR_FIELD = f"{SEARCH}.vector"
@@ -154,6 +158,7 @@ def index_mappings(analyzer: str, dimension: int) -> dict[str, Any]:
     props[SEARCH] = {
         "properties": {
             "text": {"type": "text", "analyzer": analyzer},
+            **{name: {"type": "text", "analyzer": "whitespace"} for name in FRENCH_FIELDS},
             "deadline_at": {"type": "date"},
             "departments": {"type": "keyword"},
             "cpv": {"type": "keyword"},
@@ -215,8 +220,12 @@ def to_document(notice: Notice, carried: dict[str, Any] | None = None) -> dict[s
     doc = notice.model_dump(mode="json")
     instant = deadline_instant(notice.deadline)
     cpvs = notice.all_cpv()
+    analysed = analyse_notice(notice)
     derived: dict[str, Any] = {
         "text": full_text(notice),
+        "fr_title": analysed.title,
+        "fr_body": analysed.body,
+        "fr_cpv": analysed.cpv,
         "deadline_at": iso_utc(instant) if instant else None,
         "departments": notice.all_departments(),
         "cpv": cpvs,

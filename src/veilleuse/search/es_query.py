@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from veilleuse.core.normalise import fold
 from veilleuse.core.territory import buyer_keys
 from veilleuse.search.es_mapping import SEARCH, VECTOR_FIELD
+from veilleuse.search.french_text import FRENCH_FIELDS, Clause, query_clauses
 from veilleuse.search.store import Filters, Sort, SortKey, buyer_key, deadline_bounds
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -137,44 +137,43 @@ def filter_query(filters: Filters | None, *extra: dict[str, Any]) -> dict[str, A
 
 
 def query_words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(fold(text)) if w.strip("_")]
+    """The analysed terms a query searches for (none: a listing, as without words)."""
+    return [c.term for c in query_clauses(text)]
+
+
+def _clause(clause: Clause) -> dict[str, Any]:
+    """One clause of a query: its term in any analysed field, weighted as the embedded store
+    weighs its FTS5 columns; a prefix (the word being typed) matches too, at a lower weight."""
+    should: list[dict[str, Any]] = [
+        {"term": {f"{SEARCH}.{name}": {"value": clause.term, "boost": weight}}}
+        for name, weight in FRENCH_FIELDS.items()
+    ]
+    if clause.prefix:
+        should += [
+            {"prefix": {f"{SEARCH}.{name}": {"value": clause.prefix, "boost": weight / 2}}}
+            for name, weight in FRENCH_FIELDS.items()
+            if name != "fr_cpv"
+        ]
+    return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
 def text_query(
-    text: str, filters: Filters | None = None, any_term: bool = False
+    text: str, filters: Filters | None = None, need: int | None = None
 ) -> dict[str, Any] | None:
-    """BM25 query: folded full text decides what matches, boosted fields decide the order.
+    """BM25 over the French-analysed fields (`search.french_text`, the embedded store's terms).
 
-    None when the text has no word (nothing can match). `any_term` is the fallback used when
-    no notice has every word, as the embedded store does.
+    At least `need` clauses of the query must match (default: every one) — a clause is a word,
+    or a synonym group for a phrase of the table; fewer is the fallback when no notice has
+    them all. None when the text has no word that carries meaning (nothing can match).
     """
-    words = query_words(text)
-    if not words:
+    clauses = [_clause(c) for c in query_clauses(text)]
+    if not clauses:
         return None
-    required = {
-        "match_bool_prefix": {
-            f"{SEARCH}.text": {"query": " ".join(words), "operator": "or" if any_term else "and"}
-        }
-    }
-    boosts = [
-        {
-            "multi_match": {
-                "query": text,
-                "fields": ["title^3", "description", "buyer.name"],
-                "type": "best_fields",
-            }
-        },
-        {
-            "nested": {
-                "path": "lots",
-                "score_mode": "max",
-                "query": {
-                    "multi_match": {"query": text, "fields": ["lots.title^2", "lots.description"]}
-                },
-            }
-        },
-    ]
-    return {"bool": {"must": [required], "should": boosts, "filter": filter_clauses(filters)}}
+    if need is None or need >= len(clauses):
+        matching: dict[str, Any] = {"must": clauses}
+    else:
+        matching = {"should": clauses, "minimum_should_match": max(1, need)}
+    return {"bool": {**matching, "filter": filter_clauses(filters)}}
 
 
 def highlight(text: str) -> dict[str, Any]:

@@ -20,6 +20,8 @@ Two bridges add terms beside the words:
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
 import threading
 from collections.abc import Iterable, Sequence
@@ -37,6 +39,9 @@ from veilleuse.core.normalise import fold
 
 _ELISION = re.compile(r"\b(?:qu|jusqu|lorsqu|puisqu|quoiqu|presqu|[cdjlmnst])'", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
+#: the analysed fields of a notice and their weights in BM25: Elasticsearch's field boosts and
+#: the embedded store's FTS5 column weights, so that both rank alike
+FRENCH_FIELDS = {"fr_title": 3.0, "fr_body": 1.0, "fr_cpv": 0.5}
 #: prefix of a synonym group's term: letters only, so that every tokenizer keeps it whole
 GROUP_PREFIX = "qsyn"
 
@@ -85,6 +90,25 @@ def terms(text: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- synonyms
+
+#: raised when the analysis itself changes (steps, stop words): indexed terms must be rebuilt
+ANALYSIS_VERSION = 1
+
+
+def _synonyms_text() -> str:
+    return (
+        resources.files("veilleuse.search")
+        .joinpath("data/french_synonyms.yaml")
+        .read_text(encoding="utf-8")
+    )
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """Identifies the analysis and the synonym table: a store whose terms were indexed under
+    another fingerprint re-indexes them (the embedded store does it when it opens)."""
+    digest = hashlib.sha256(f"{ANALYSIS_VERSION}\n{_STOP_WORDS}\n{_synonyms_text()}".encode())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -206,6 +230,40 @@ class Clause:
     word: str
     group: SynonymGroup | None = None
     prefix: str | None = None
+
+
+MAX_COMBINED = 8  # clauses beyond this are required (a query that long is a phrase)
+
+
+def relaxations(count: int) -> list[int]:
+    """How many of a query's `count` clauses a notice must have, tried in turn until some
+    notice has them: all, then one fewer… down to half (one of one or two). A search for three
+    words never falls to notices that have just one of them."""
+    return list(range(count, max(1, (count + 1) // 2) - 1, -1)) if count else []
+
+
+def match_expression(clauses: Sequence[Clause], need: int | None = None) -> str | None:
+    """An FTS5 MATCH over the analysed columns: at least `need` of the clauses (default all).
+    A clause is its term, or its term or the typed prefix. Terms are quoted: nothing a person
+    types can be read as FTS5 syntax."""
+    parts = []
+    for clause in clauses:
+        term = f'"{clause.term}"'
+        parts.append(f'({term} OR "{clause.prefix}"*)' if clause.prefix else term)
+    if not parts:
+        return None
+    need = len(parts) if need is None else need
+    if need >= len(parts):
+        return " AND ".join(parts)
+    if need <= 1:
+        return " OR ".join(parts)
+    optional = parts[:MAX_COMBINED]
+    required = parts[MAX_COMBINED:]
+    groups = [
+        "(" + " AND ".join([*combo, *required]) + ")"
+        for combo in itertools.combinations(optional, min(need, len(optional)))
+    ]
+    return " OR ".join(groups)
 
 
 def query_clauses(text: str) -> list[Clause]:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel, Field, field_validator
@@ -189,6 +189,23 @@ FACET_FIELDS = (
 )
 
 
+#: how the words of a query support a hit: "all" of them found it, "some" (no notice had them
+#: all), or None (it came from the vector side alone, or there were no words)
+Lexical = Literal["all", "some"] | None
+
+
+@dataclass(frozen=True)
+class RelevanceFloor:
+    """The relevance floor of vector and hybrid search, as cosines between the query and the
+    notice (`search.semantic_floor` / `search.semantic_alone` settings: they depend on the
+    embedding model). Stores apply it when one is given; without, they rank everything."""
+
+    #: under this a notice is not close to the query in meaning
+    similarity: float = 0.30
+    #: what a notice none of whose words match needs to be shown in hybrid
+    alone: float = 0.40
+
+
 @dataclass
 class Hit:
     notice: Notice
@@ -196,6 +213,21 @@ class Hit:
     highlights: list[str] = field(default_factory=list)
     #: when the stored content was created or last changed (the `updated` sort and changes feed)
     updated_at: datetime | None = None
+    #: what made it come up: the query's words (every one, or some when no notice had them
+    #: all) and its cosine to the query when the vector side ranked it
+    lexical: Lexical = None
+    similarity: float | None = None
+
+    @property
+    def relevance(self) -> int | None:
+        """0–100, for people: every word found counts most, closeness of meaning fills the
+        rest (`None` for listings without words)."""
+        if self.lexical is None and self.similarity is None:
+            return None
+        # the shipped model's cosines: 0.3 is the floor of "close", 0.8 as close as it gets
+        sem = min(1.0, max(0.0, ((self.similarity or 0.0) - 0.3) / 0.5))
+        lex = {"all": 1.0, "some": 0.5}.get(self.lexical or "", 0.0)
+        return round(100 * max(sem, 0.6 * lex + 0.4 * sem))
 
 
 @dataclass
@@ -203,6 +235,8 @@ class SearchResult:
     hits: list[Hit]
     total: int
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: text search: no notice had every word, so these have some (the any-word fallback)
+    any_word: bool = False
 
     def uids(self) -> list[str]:
         return [h.notice.uid for h in self.hits]
@@ -289,9 +323,11 @@ class NoticeStore(Protocol):
         limit: int = 20,
         offset: int = 0,
         sort: Sort | None = None,
+        floor: RelevanceFloor | None = None,
     ) -> SearchResult:
-        """Nearest notices by cosine. A non-relevance `sort` orders the `candidate_depth`
-        nearest ones (a listing of every notice with a vector would ignore the query)."""
+        """Nearest notices by cosine (with `floor`, none under `floor.similarity`). A
+        non-relevance `sort` orders the `candidate_depth` nearest ones (a listing of every
+        notice with a vector would ignore the query)."""
         ...
 
     def search_hybrid(
@@ -302,10 +338,11 @@ class NoticeStore(Protocol):
         limit: int = 20,
         offset: int = 0,
         sort: Sort | None = None,
+        floor: RelevanceFloor | None = None,
     ) -> SearchResult:
         """Reciprocal rank fusion of text and vector rankings (k=60), each `candidate_depth`
-        deep; a non-relevance `sort` orders the fused candidates. Highlights come from the
-        text side."""
+        deep, of what passes `floor` (`fuse_with_floor`); a non-relevance `sort` orders the
+        fused candidates. Highlights come from the text side."""
         ...
 
     def facets(
@@ -327,6 +364,52 @@ def notice_vectors(embedder: Embedder, notices: Sequence[Notice]) -> np.ndarray:
 RRF_K = 60
 MIN_DEPTH = 100  # candidates per ranking fused by hybrid search (and re-sorted by a sort)
 MAX_WINDOW = 10_000  # deepest result either store serves (Elasticsearch's max_result_window)
+
+
+def fuse_with_floor(
+    text: Sequence[tuple[str, float]],
+    vector: Sequence[tuple[str, float]],
+    text_any_word: bool,
+    floor: RelevanceFloor | None = None,
+) -> list[tuple[str, float, Lexical, float | None]]:
+    """Hybrid ranking shared by both stores: reciprocal rank fusion of what survives the floor.
+
+    With a floor, a notice with every word of the query stays; one with only some words (the
+    fallback) stays when its meaning is close too (`floor.similarity`); one with none of the
+    words must be closer still (`floor.alone`). When some notices have every word, the words
+    discriminate: those notices come first (ordered by the fusion), the ones found by meaning
+    alone after them. So a search says "N résultats"
+    truthfully instead of padding its tail with whatever the vector side found.
+    Returns (uid, fused score, lexical support, cosine) best first.
+    """
+    cosine = dict(vector)
+    lexical: Lexical = "some" if text_any_word else "all"
+    text_kept = [
+        uid
+        for uid, _ in text
+        if floor is None or lexical == "all" or cosine.get(uid, -1.0) >= floor.similarity
+    ]
+    in_text = set(text_kept)
+    vector_kept = [
+        uid
+        for uid, cos in vector
+        if floor is None or cos >= (floor.similarity if uid in in_text else floor.alone)
+    ]
+    fused = reciprocal_rank_fusion([text_kept, vector_kept])
+    if floor is not None and text_kept and not text_any_word:
+        # the words discriminate: what has them all comes first, meaning orders it; notices
+        # found by meaning alone follow
+        fused = [f for f in fused if f[0] in in_text] + [f for f in fused if f[0] not in in_text]
+    return [
+        (uid, score, lexical if uid in in_text else None, cosine.get(uid)) for uid, score in fused
+    ]
+
+
+def vector_floor(
+    vector: Sequence[tuple[str, float]], floor: RelevanceFloor | None
+) -> list[tuple[str, float]]:
+    """Vector search keeps the notices at least `floor.similarity` close to the query."""
+    return list(vector) if floor is None else [(u, c) for u, c in vector if c >= floor.similarity]
 
 
 def candidate_depth(limit: int, offset: int = 0) -> int:

@@ -68,7 +68,7 @@ def list_notices(request: Request, ctx: Ctx, user: Reader, key: CursorKey) -> No
     if report.hits and len(report.hits) == limit and end < min(report.total, MAX_WINDOW):
         next_cursor = encode_cursor(key, KIND, fingerprint(KIND, canonical), {"o": end})
     return NoticeList(
-        items=[notice_hit(h) for h in report.hits],
+        items=[notice_hit(h, query.text if query.has_words() else "") for h in report.hits],
         total=report.total,
         next_cursor=next_cursor,
         query=canonical,
