@@ -4,9 +4,9 @@ The recipe: the Hugging Face encoder (eager attention, so onnxruntime can fuse i
 the model's mean pooling over the attention mask and L2 normalisation, exported with the
 TorchScript exporter of `torch.onnx.export` (`dynamo=False`: no onnxscript needed, ~2 s), fused
 by onnxruntime's BERT optimiser, then quantised dynamically to int8 **per channel** (per tensor
-is too lossy: cosine ≈ 0.92). The feed-forward output projections of the first two layers stay
-float: they take GELU outputs whose range int8 activations render worst (min cosine to fp32 on
-the sample notices 0.974 → 0.984, measured in docs/performance.md).
+is too lossy: cosine ≈ 0.92). The six feed-forward output projections stay float: they read
+GELU outputs, whose range int8 activations render worst; quantised, they cost hybrid nDCG@10
+0.017 in `veilleuse eval` (docs/performance.md, "Embeddings").
 
 The result is `<models_dir>/<name>-onnx-int8-<hash>/model.onnx`, where the hash covers every file
 of the model folder and `RECIPE`: a new model or a new recipe is a new folder. It is written under
@@ -31,10 +31,12 @@ from typing import Any
 from veilleuse.core.errors import ConfigError
 
 #: bump when the export recipe changes, so that cached exports are redone
-RECIPE = "onnx-int8/3: eager, mean+normalise in graph, bert fusion, per-channel QInt8, ffn-out L0-1 float"
+RECIPE = (
+    "onnx-int8/3: eager, mean+normalise in graph, bert fusion, per-channel QInt8, ffn-out float"
+)
 MODEL_FILE = "model.onnx"
-#: nodes left in float (names from the wrapper below: `m` is the Hugging Face model)
-FLOAT_NODES = re.compile(r"/m/encoder/layer\.[01]/output/dense/MatMul$")
+#: nodes left in float: every layer's feed-forward output (`m` is the wrapped Hugging Face model)
+FLOAT_NODES = re.compile(r"/m/encoder/layer\.\d+/output/dense/MatMul$")
 
 
 def model_hash(model_dir: Path) -> str:
