@@ -315,3 +315,21 @@ def test_staging_is_refused_outside_the_territory_and_expires(
     with pytest.raises(NotFoundError, match="expiré"):
         confirm_import(ctx, token, officer)
     assert list((ctx.settings.data_dir / "imports").iterdir()) == []
+
+
+def test_preview_refuses_control_characters_bad_ids_and_emails(ctx: Context) -> None:
+    """Issue 15: what the import page's preview refuses at the door, by row and field."""
+    content = (
+        HEADER + "\n"
+        'crlf,"Nom\r\nBcc: x@y.fr",,SCOP,,,,,\n'
+        "a b,Espace,,SCOP,,,,,\n"
+        "mail,Courriel,,SCOP,,,,,jean <j@x.fr>\n"
+        "ok,Bonne structure,,SCOP,,,,,ok@example.org\n"
+    ).encode()
+    rows = preview_import(ctx, "acteurs.csv", content, "valenciennes").rows
+    assert [r.action for r in rows] == ["error", "error", "error", "create"]
+    assert rows[0].errors == [
+        "champ 'name' : caractère de contrôle interdit (U+000D) à la position 4"
+    ]
+    assert rows[1].errors[0].startswith("champ 'id' : 'a b' n'est pas un identifiant admis")
+    assert rows[2].errors == ["champ 'email' : 'jean <j@x.fr>' n'est pas une adresse e-mail"]
