@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +18,7 @@ from veilleuse.app.context import Context
 from veilleuse.app.search import SearchQuery, search
 from veilleuse.app.search_evaluation import SearchEvalReport, run_search_evaluation, store_openers
 from veilleuse.config.settings import Settings
-from veilleuse.core.models import SearchMode
+from veilleuse.core.search_mode import SearchMode
 from veilleuse.search.embedded_store import EmbeddedStore
 from veilleuse.spiders.recorded import collect_recorded
 

@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from veilleuse.app.context import Context
 from veilleuse.config.settings import Settings
-from veilleuse.core.models import SearchMode
 from veilleuse.core.normalise import PARIS
+from veilleuse.core.search_mode import SearchMode
 from veilleuse.search.store import (
     MAX_WINDOW,
     Filters,

@@ -25,7 +25,8 @@ from veilleuse.app.evaluation import default_labelled_path, read_notices
 from veilleuse.app.search import SearchQuery, relevance_floor, search
 from veilleuse.config.settings import Settings
 from veilleuse.core.errors import ConfigError, ValidationError
-from veilleuse.core.models import Notice, SearchMode
+from veilleuse.core.models import Notice
+from veilleuse.core.search_mode import SearchMode
 from veilleuse.matching.evaluation import ndcg_at, precision_at, recall_at
 from veilleuse.matching.matching import MATCHABLE
 from veilleuse.search.store import Hit, NoticeStore, RelevanceFloor

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from veilleuse.cli.output import day, out
-from veilleuse.core.models import NoticeKind, NoticeStatus, SearchMode
+from veilleuse.core.search_mode import SearchMode
 
 
 def search_cmd(
@@ -45,6 +45,7 @@ def search_cmd(
     from veilleuse.app.context import Context
     from veilleuse.app.search import SearchQuery, search
     from veilleuse.app.search_explain import explain, relevance_label
+    from veilleuse.core.models import NoticeKind, NoticeStatus
     from veilleuse.search.store import Filters
 
     filters = Filters(

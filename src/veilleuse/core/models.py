@@ -56,14 +56,6 @@ class NoticeKind(StrEnum):
     OTHER = "other"
 
 
-class SearchMode(StrEnum):
-    """How a search ranks: words only, meaning only (embeddings), or both fused."""
-
-    TEXT = "text"
-    VECTOR = "vector"
-    HYBRID = "hybrid"
-
-
 class NoticeStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
