@@ -82,7 +82,13 @@ class EmbeddingSettings(BaseModel):
             "for French where one can be installed)"
         ),
     )
-    batch_size: int = Field(16, description="Texts per encoding batch (16 is fastest on 2 cores)")
+    batch_size: int = Field(
+        16,
+        description=(
+            "Texts per encoding batch of the torch backend (16 is fastest on 2 cores); onnx-int8 "
+            "runs texts one at a time so that a text's vector never depends on its batch"
+        ),
+    )
     device: str = Field("cpu", description="Torch device for the model")
     threads: int | None = Field(
         None, description="CPU threads of the model (torch or onnxruntime); empty = library default"
