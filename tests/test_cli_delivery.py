@@ -33,8 +33,9 @@ def weekly(digests: DigestReport) -> WeeklyReport:
     ("digests", "code"),
     [
         (DigestReport(failed=[("a:2026-12-01", "SMTP 127.0.0.1:25: 550 refused")]), 1),
-        (DigestReport(sent=["b:2026-12-01"], failed=[("a:2026-12-01", "550")]), 0),
-        (DigestReport(resent=["a:2026-11-24"], failed=[("c:2026-12-01", "421")]), 0),
+        # some digests failed, others went: the run is DEGRADED (exit 3, docs/reliability.md)
+        (DigestReport(sent=["b:2026-12-01"], failed=[("a:2026-12-01", "550")]), 3),
+        (DigestReport(resent=["a:2026-11-24"], failed=[("c:2026-12-01", "421")]), 3),
         (DigestReport(), 0),
     ],
 )
