@@ -72,7 +72,7 @@ class FetchCheck:
     #: field → how many items lack it (only fields missing somewhere)
     missing: dict[str, int] = field(default_factory=dict)
     #: "ok", "no-match" (the listing selector matched no block), field selectors matching
-    #: nothing ("no-match: deadline"), or "n/a" for sources without selectors
+    #: nothing ("no-match: deadline"), or "n/a" (no selectors, or no page read to try them on)
     selectors: str = "n/a"
     verdict: str = "ok"
     reasons: list[str] = field(default_factory=list)
@@ -151,7 +151,7 @@ def judge(entry: SourceEntry, endpoint: str, batch: SourceBatch) -> FetchCheck:
     elif any(s >= 400 for s in statuses):
         broken.append(f"HTTP {next(s for s in statuses if s >= 400)}")
     selectors = "n/a"
-    if entry.kind is SourceKind.HTML:
+    if entry.kind is SourceKind.HTML and any(200 <= s < 300 for s in statuses):
         selectors, selector_broken = _selectors(entry, batch, notices, missing)
         broken += selector_broken
     absent = [

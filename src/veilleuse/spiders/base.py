@@ -167,7 +167,7 @@ def failure_reason(failure: Failure, timeout: float | None = None) -> str:
         return f"{too_large_fr(exc)} (paramètre sources.max_payload_mb)"
     if failure.check(ConnectionRefusedError):
         return "connexion refusée par le serveur"
-    if failure.check(DNSLookupError):
+    if failure.check(DNSLookupError) or "CannotResolveHost" in type(exc).__name__:
         return "nom de domaine introuvable (DNS)"
     return f"échec du téléchargement : {type(exc).__name__}: {exc}"
 
