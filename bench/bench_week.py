@@ -28,6 +28,7 @@ import os
 import random
 import re
 import resource
+import socket
 import sys
 import tempfile
 import time
@@ -154,11 +155,14 @@ def _smtp(args: argparse.Namespace) -> Callable[[], None]:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             return "250 OK"
 
-    controller = Controller(Sink(), hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:  # a free port (the controller cannot start on port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
     controller.start()
     os.environ["VEILLEUSE_MAIL__MODE"] = "smtp"
     os.environ["VEILLEUSE_MAIL__SMTP_HOST"] = "127.0.0.1"
-    os.environ["VEILLEUSE_MAIL__SMTP_PORT"] = str(controller.server.sockets[0].getsockname()[1])
+    os.environ["VEILLEUSE_MAIL__SMTP_PORT"] = str(port)
     return controller.stop
 
 
