@@ -12,6 +12,8 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 DO_NOT_TRACK=1 ORT_DISABLE_TELEME
 export PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120
 export VEILLEUSE_TEST_TMP="${VEILLEUSE_TEST_TMP:-$(mktemp -d -t veilleuse-test.XXXXXX)}"
 export PREFECT_HOME="$VEILLEUSE_TEST_TMP/prefect"
+# one int8 ONNX export of the model for the whole run, shared by every test and subprocess
+export VEILLEUSE_EMBEDDING__MODELS_DIR="${VEILLEUSE_EMBEDDING__MODELS_DIR:-$VEILLEUSE_TEST_TMP/models}"
 
 # the browser tests drive Debian's chromium through Playwright
 bash scripts/ensure-chromium.sh
