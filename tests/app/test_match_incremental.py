@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from veilleuse.app.context import Context
 from veilleuse.app.match import match_stage
-from veilleuse.config.settings import Settings
+from veilleuse.config.settings import MatchingSettings, Settings
 from veilleuse.core.models import Actor, CpvInterest, EssFamily, Notice, NoticeKind, Places
 from veilleuse.core.models import Territory as Place
 from veilleuse.records import actors as actor_records
@@ -132,3 +132,23 @@ def test_a_full_run_gives_the_incremental_result(ctx: Context) -> None:
     full = match_stage(ctx, NOW, full=True)
     assert full.mode == "full"
     assert stored(ctx) == incremental
+
+
+def test_with_a_full_list_a_new_notice_enters_only_if_it_beats_it(tmp_path: Path) -> None:
+    """top_k 1: the stored match is the floor of the incremental run, and the result is the
+    full run's."""
+    store = EmbeddedStore(tmp_path / "notices.sqlite3")
+    settings = Settings(data_dir=tmp_path, matching=MatchingSettings(top_k=1))
+    with Context(settings, store=store, embedder=HashEmbedder()) as ctx:
+        actor_records.upsert_actors(ctx.records, [GARDENS])
+        store.write(
+            [notice("1", "Entretien des espaces verts, tonte et taille de haies", "77310000")]
+        )
+        match_stage(ctx, NOW)
+        assert {n for _, n, _ in stored(ctx)} == {"boamp:1"}
+        store.write([notice("2", "Tonte du stade", "77310000")])  # fewer shared words
+        match_stage(ctx, NOW)
+        assert {n for _, n, _ in stored(ctx)} == {"boamp:1"}
+        incremental = stored(ctx)
+        match_stage(ctx, NOW, full=True)
+        assert stored(ctx) == incremental

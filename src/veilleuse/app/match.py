@@ -132,13 +132,33 @@ def _score(
     suggestions: list[GroupedBidSuggestion] = []
     if plan.new_notices and actors:
         inputs = prepare_inputs(actors, plan.new_notices, ctx.embedder)
-        fresh = match(inputs, settings, today=today, rejected=rejected, lexicon=lexicon)
+        floors = {} if plan.full else _floors(ctx, plan, rejected)
+        fresh = match(
+            inputs, settings, today=today, rejected=rejected, lexicon=lexicon, floors=floors
+        )
         suggestions = suggest_within_territories(ctx, inputs, fresh)
         found.extend(fresh)
     if plan.changed_actors and plan.other_notices:
         inputs = prepare_inputs(plan.changed_actors, plan.other_notices, ctx.embedder)
         found.extend(match(inputs, settings, today=today, rejected=rejected, lexicon=lexicon))
     return found, suggestions
+
+
+def _floors(ctx: Context, plan: MatchPlan, rejected: set[tuple[str, str]]) -> dict[str, float]:
+    """Per unchanged actor holding `top_k` matches on notices that stay as they are, its k-th
+    best score: a new notice scoring under it would be trimmed anyway."""
+    top_k = ctx.settings.matching.top_k
+    changed = {a.id for a in plan.changed_actors}
+    kept = {n.uid for n in plan.other_notices}
+    scores: dict[str, list[float]] = {}
+    for actor_id, uid, score in match_state.stored_scores(ctx.records):
+        if actor_id not in changed and uid in kept and (actor_id, uid) not in rejected:
+            scores.setdefault(actor_id, []).append(score)
+    return {
+        actor_id: sorted(values, reverse=True)[top_k - 1]
+        for actor_id, values in scores.items()
+        if len(values) >= top_k
+    }
 
 
 def _remember(ctx: Context, plan: MatchPlan) -> None:

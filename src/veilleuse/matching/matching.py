@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Set
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -123,6 +123,7 @@ def match(
     rejected: Set[tuple[str, str]] = frozenset(),
     min_topic: float | None = None,
     lexicon: Lexicon | None = None,
+    floors: Mapping[str, float] | None = None,
 ) -> list[Match]:
     """The best `top_k` matches per actor scoring at least `min_score`, best first per actor.
 
@@ -130,7 +131,9 @@ def match(
     lexical, CPV) below which a pair is dropped whatever its place, so territory alone never
     makes a match; the evaluation lowers it to judge the ranking alone. `lexicon` (default:
     the rarity of words over `inputs.notices`) lets an incremental run that scores a few
-    notices weigh words by the whole corpus of open notices, as a full run does.
+    notices weigh words by the whole corpus of open notices, as a full run does. `floors`
+    (actor id → the k-th best score it already holds) leaves out pairs that cannot beat it: an
+    incremental run then scores a new notice only for the actors whose list it can enter.
     """
     if min_topic is None:
         min_topic = weights.min_topic
@@ -142,7 +145,7 @@ def match(
         lexicon = Lexicon.from_stem_sets(notice_stems)
     actor_stems = [stems(actor_words(a)) for a in actors]
     signals = Signals(actors, notices, actor_stems, notice_stems, lexicon)
-    found = _candidates(inputs, signals, weights, today, rejected, min_topic)
+    found = _candidates(inputs, signals, weights, today, rejected, min_topic, floors or {})
     scorer = PairScorer(
         actors, notices, inputs.actor_vectors, inputs.notice_vectors, inputs.lot_vectors,
         notice_stems, lexicon, weights, today, min_topic,
@@ -168,6 +171,7 @@ def _candidates(
     today: date,
     rejected: Set[tuple[str, str]],
     min_topic: float,
+    floors: Mapping[str, float],
 ) -> _Found:
     """Every pair that may be among an actor's `top_k`, from the block matrices.
 
@@ -181,6 +185,7 @@ def _candidates(
     ceilings = np.array([_slot_ceiling(n) for n in notices])
     rough_ceilings = ceilings.astype(np.float32)
     floor = _Floor(len(actors), w.top_k)
+    floor.values[:] = [floors.get(a.id, -np.inf) for a in actors]
     parts: list[tuple[np.ndarray, ...]] = []
     for start in range(0, len(notices), BLOCK):
         stop = min(start + BLOCK, len(notices))
@@ -239,7 +244,7 @@ class _Floor:
         rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
         self.rows, self.lows = rows[rank < self.top_k], lows[rank < self.top_k]
         last = rank == self.top_k - 1
-        self.values[rows[last]] = lows[last]
+        self.values[rows[last]] = np.maximum(self.values[rows[last]], lows[last])
 
 
 def _rejected(

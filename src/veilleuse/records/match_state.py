@@ -53,6 +53,13 @@ def forget_scored(records: Records, kind: str, idents: Collection[str]) -> None:
             )
 
 
+def stored_scores(records: Records) -> list[tuple[str, str, float]]:
+    """(actor, notice, score) of every stored match, in one query."""
+    with records.session() as s:
+        rows = s.execute(select(MatchRow.actor_id, MatchRow.notice_uid, MatchRow.score))
+        return [(a, n, float(score)) for a, n, score in rows.tuples()]
+
+
 def replace_matches(
     records: Records,
     matches: Sequence[Match],
