@@ -76,6 +76,15 @@ def _collect(results: list[tuple[str, str, str | None]], report: WriteReport) ->
             getattr(report, outcome).append(uid)
 
 
+def _ids_only(body: dict[str, Any]) -> dict[str, Any]:
+    """A search body that returns ids and scores only (no document, no highlight)."""
+    return {**{k: v for k, v in body.items() if k != "highlight"}, "_source": False}
+
+
+def _raw_hits(response: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(response["hits"]["hits"])
+
+
 def _stale_vector(source: dict[str, Any], model: str) -> bool:
     """True when a stored document has no vector of `model` for its current content."""
     derived = source.get(SEARCH) or {}
@@ -486,6 +495,8 @@ class ElasticsearchStore(EsIndex):
         sort: Sort | None = None,
         floor: RelevanceFloor | None = None,
     ) -> SearchResult:
+        if effective_sort(sort, True).key is SortKey.RELEVANCE:
+            return self._hybrid_by_relevance(query, vector, filters, limit, offset, floor)
         depth = candidate_depth(limit, offset)
         text_body = self._text_body(query, filters, depth)
         bodies = [self._knn_body(vector, filters, depth)]
@@ -522,6 +533,64 @@ class ElasticsearchStore(EsIndex):
         # every-word hits are all kept, so their count stands; fallback hits passed the floor
         total = len(hits) if any_word else max(text_total, len(hits))
         return SearchResult(hits=page, total=total)
+
+    def _hybrid_by_relevance(
+        self,
+        query: str,
+        vector: np.ndarray,
+        filters: Filters | None,
+        limit: int,
+        offset: int,
+        floor: RelevanceFloor | None,
+    ) -> SearchResult:
+        """Hybrid search in relevance order: both rankings come back as ids and scores only, and
+        the fused page's documents (with their highlights) are read in one more request. Parsing
+        two candidate lists of full notices cost more than the searches themselves."""
+        depth = candidate_depth(limit, offset)
+        count = len(q.query_words(query))
+        text_body = self._text_body(query, filters, depth)
+        bodies = [{**self._knn_body(vector, filters, depth), "_source": False}]
+        if text_body is not None:
+            bodies.append(_ids_only(text_body))
+        responses = self._msearch("hybrid search", bodies)
+        vec = sorted(
+            ((h["_id"], q.cosine_from_score(float(h["_score"]))) for h in _raw_hits(responses[0])),
+            key=lambda pair: (-pair[1], pair[0]),
+        )
+        text: list[tuple[str, float]] = []
+        text_total, any_word = 0, False
+        for need in relaxations(count) if text_body is not None else []:
+            response = responses[1]
+            if need < count:
+                body = self._text_body(query, filters, depth, need=need)
+                (response,) = self._msearch("text search", [_ids_only(body or {})])
+            if response["hits"]["total"]["value"]:
+                text = [(h["_id"], float(h["_score"] or 0.0)) for h in _raw_hits(response)]
+                text_total, any_word = int(response["hits"]["total"]["value"]), need < count
+                break
+        fused = fuse_with_floor(text, vec, any_word, floor)
+        page = fused[offset : offset + limit]
+        found = self._page_documents(query, [uid for uid, *_ in page])
+        hits = [
+            Hit(found[uid].notice, score, found[uid].highlights, found[uid].updated_at, lex, cos)
+            for uid, score, lex, cos in page
+            if uid in found
+        ]
+        # every-word hits are all kept, so their count stands; fallback hits passed the floor
+        total = len(fused) if any_word else max(text_total, len(fused))
+        return SearchResult(hits=hits, total=total)
+
+    def _page_documents(self, query: str, uids: list[str]) -> dict[str, Hit]:
+        """The documents of one page of results, with the query's highlights."""
+        if not uids:
+            return {}
+        response = self._search(
+            "hybrid search page",
+            query={"ids": {"values": uids}},
+            size=len(uids),
+            highlight=q.highlight(query),
+        )
+        return {h["_id"]: self._hit(h, 0.0, q.highlights_of(h)) for h in _raw_hits(response)}
 
     def facets(
         self, filters: Filters | None = None, query: str | None = None
