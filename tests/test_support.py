@@ -52,3 +52,27 @@ def fresh_pg_database(url: str) -> Iterator[str]:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         admin.dispose()
+
+
+#: the demo actors of each real territory (their communes lie in it; constructed, labelled)
+DEMO_VALENCIENNES_ACTORS = {
+    "esat-jardins-escaut",
+    "remorquage-solidaire-paris",
+    "mutuelle-sud-services",
+    "fondation-aube-solidaire",
+    "recyclerie-numerique-ligerienne",
+    "mobilite-solidaire-alpes",
+    "geiq-formation-aube",
+    "esat-ateliers-rochelais",
+    "tiers-lieu-drome",
+}
+DEMO_MEL_ACTORS = {
+    "ea-proprete-solidaire-lille",
+    "scop-batir-ensemble",
+    "festiv-nord",
+    "scic-cap-evenements",
+    "scic-eau-vive-gironde",
+    "scop-cuisine-commune-var",
+    "scic-manche-energies",
+    "scop-atelier-architecture-partagee",
+}

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from test_support import DEMO_MEL_ACTORS as MEL
+from test_support import DEMO_VALENCIENNES_ACTORS as VALENCIENNES
 from veilleuse.app import territories, territory_teams
 from veilleuse.app.actors import ensure_demo_actors
 from veilleuse.app.context import Context
@@ -21,28 +23,6 @@ from veilleuse.core.models import Buyer, Match, Notice, NoticeKind
 from veilleuse.core.models import GroupedBidSuggestion as Suggestion
 from veilleuse.records import territories as territory_records
 from veilleuse.search.embedded_store import EmbeddedStore
-
-VALENCIENNES = {
-    "esat-jardins-escaut",
-    "remorquage-solidaire-paris",
-    "mutuelle-sud-services",
-    "fondation-aube-solidaire",
-    "recyclerie-numerique-ligerienne",
-    "mobilite-solidaire-alpes",
-    "geiq-formation-aube",
-    "esat-ateliers-rochelais",
-    "tiers-lieu-drome",
-}
-MEL = {
-    "ea-proprete-solidaire-lille",
-    "scop-batir-ensemble",
-    "festiv-nord",
-    "scic-cap-evenements",
-    "scic-eau-vive-gironde",
-    "scop-cuisine-commune-var",
-    "scic-manche-energies",
-    "scop-atelier-architecture-partagee",
-}
 
 
 @pytest.fixture

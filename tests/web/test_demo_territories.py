@@ -11,32 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import FAST_HASHING, login
 
+from test_support import DEMO_MEL_ACTORS as MEL
+from test_support import DEMO_VALENCIENNES_ACTORS as VALENCIENNES
 from veilleuse.app.context import Context
 from veilleuse.app.demo_accounts import seed_demo
 from veilleuse.config.settings import Settings, get_settings
 from veilleuse.web.app import create_app
 
-VALENCIENNES = {
-    "esat-jardins-escaut",
-    "remorquage-solidaire-paris",
-    "mutuelle-sud-services",
-    "fondation-aube-solidaire",
-    "recyclerie-numerique-ligerienne",
-    "mobilite-solidaire-alpes",
-    "geiq-formation-aube",
-    "esat-ateliers-rochelais",
-    "tiers-lieu-drome",
-}
-MEL = {
-    "ea-proprete-solidaire-lille",
-    "scop-batir-ensemble",
-    "festiv-nord",
-    "scic-cap-evenements",
-    "scic-eau-vive-gironde",
-    "scop-cuisine-commune-var",
-    "scic-manche-energies",
-    "scop-atelier-architecture-partagee",
-}
 _ACTOR_LINK = re.compile(r'href="/acteurs/([a-z0-9-]+)"')
 
 
