@@ -152,8 +152,7 @@ def report(results: dict[str, list[float]]) -> None:
         base = "fts5" if name.startswith(("text", "baseline fts5")) else "numpy"
         ratio = p95(times) / bases[base]
         print(
-            f"{name:<22} {statistics.median(times):8.1f} {p95(times):8.1f} "
-            f"{ratio:10.1f} × {base}"
+            f"{name:<22} {statistics.median(times):8.1f} {p95(times):8.1f} {ratio:10.1f} × {base}"
         )
     worst = max((p95(t), n) for n, t in results.items() if not n.startswith("baseline"))
     print(f"worst p95: {worst[0]:.1f} ms ({worst[1]})")
