@@ -168,3 +168,32 @@ def test_every_migration_goes_down_to_base_and_up_again(records_url: str) -> Non
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     finally:
         records.dispose()
+
+
+def test_several_tasks_opening_a_fresh_database_at_once_migrate_it_once(tmp_path: Path) -> None:
+    """The served weekly flow's collect tasks open the records together: their migrations must
+    not collide (`table alembic_version already exists` failed a run before the lock)."""
+    import threading
+
+    from veilleuse.records.db import Records
+
+    url = f"sqlite:///{tmp_path / 'records.sqlite3'}"
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def open_records() -> None:
+        records = Records(url)
+        try:
+            start.wait()
+            records.engine  # noqa: B018 - migrates on first use
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            records.dispose()
+
+    threads = [threading.Thread(target=open_records) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

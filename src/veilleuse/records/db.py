@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
+import fcntl
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from veilleuse.core.errors import RecordsError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+#: the advisory lock a PostgreSQL migration holds (any constant: only Veilleuse takes it)
+_PG_KEY = 0x7E11_E05E
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """One migration at a time per database: several tasks of a flow may open a fresh records
+    database at once, and two `CREATE TABLE alembic_version` would collide. Threads share a lock
+    per URL; processes on one SQLite file take a file lock beside it (PostgreSQL: an advisory
+    lock inside the migration's transaction)."""
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(url, threading.Lock())
+    with lock:
+        path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
+        if not path or path == ":memory:":
+            yield
+            return
+        with Path(path + ".migrate.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Records:
@@ -45,7 +74,9 @@ class Records:
         config.set_main_option("script_location", str(MIGRATIONS))
         try:
             assert self._engine is not None
-            with self._engine.begin() as connection:
+            with _migration_lock(self.url), self._engine.begin() as connection:
+                if connection.dialect.name == "postgresql":  # other processes wait here
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_KEY})
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:
