@@ -150,18 +150,27 @@ def test_serve_registers_the_catalogue_and_runs_weekly_watch(
         assert weekly["schedules"][0]["schedule"]["timezone"] == "Europe/Paris"
         assert "weekly" in weekly["tags"]
 
-        run = client.post(
-            f"/deployments/{weekly['id']}/create_flow_run",
-            json={"parameters": {"sources": ["decp"], "live": False}},
-        ).json()
+        def create_run(deployment: dict[str, Any], body: dict[str, Any]) -> Any:
+            """A flow run of `deployment`; the local server (SQLite) may refuse a request for a
+            moment while `veilleuse serve` polls it, so a refusal is tried again."""
 
-        collect = client.post(
-            f"/deployments/{by_name['collect-decp']['id']}/create_flow_run", json={}
-        ).json()
+            def attempt() -> dict[str, Any] | None:
+                response = client.post(
+                    f"/deployments/{deployment['id']}/create_flow_run", json=body
+                )
+                return response.json() if response.is_success else None
+
+            return _wait(f"a flow run of {deployment['name']}", 30, attempt)
+
+        run = create_run(weekly, {"parameters": {"sources": ["decp"], "live": False}})
+        collect = create_run(by_name["collect-decp"], {})
 
         def finished(flow_run: dict[str, Any]) -> Any:
             def probe() -> dict[str, Any] | None:
-                state = client.get(f"/flow_runs/{flow_run['id']}").json()["state"]
+                response = client.get(f"/flow_runs/{flow_run['id']}")
+                if not response.is_success:  # refused for a moment: ask again
+                    return None
+                state = response.json()["state"]
                 return state if state["type"] in {"COMPLETED", "FAILED", "CRASHED"} else None
 
             return probe
