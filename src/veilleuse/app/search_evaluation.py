@@ -27,7 +27,7 @@ from veilleuse.config.settings import Settings
 from veilleuse.core.errors import ConfigError, ValidationError
 from veilleuse.core.models import Notice
 from veilleuse.core.search_mode import SearchMode
-from veilleuse.matching.evaluation import ndcg_at, precision_at, recall_at
+from veilleuse.matching.evaluation import corpus_root, ndcg_at, precision_at, recall_at
 from veilleuse.matching.matching import MATCHABLE
 from veilleuse.search.store import Hit, NoticeStore, RelevanceFloor
 
@@ -100,7 +100,7 @@ def load_query_set(path: Path) -> QuerySet:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     corpus_def = (path.parent / data["corpus_from"]).resolve()
     corpus = yaml.safe_load(corpus_def.read_text(encoding="utf-8"))["corpus"]
-    root = _root_for(corpus_def, corpus[0])
+    root = corpus_root(corpus_def, corpus[0])
     notices = [n for name in corpus for n in read_notices(root / name) if n.kind in MATCHABLE]
     known = {n.uid for n in notices}
     queries, problems = [], []
@@ -113,44 +113,42 @@ def load_query_set(path: Path) -> QuerySet:
     return QuerySet(queries, notices)
 
 
-def _root_for(path: Path, first: str) -> Path:
-    for parent in path.parents:
-        if (parent / first).exists():
-            return parent
-    raise ValidationError(f"{path}: corpus file {first} not found above this file")
-
-
 def supported(hit: Hit, floor: RelevanceFloor) -> bool:
     """A result some words of the query found, or whose meaning is close enough to stand alone."""
     return bool(hit.lexical) or (hit.similarity is not None and hit.similarity >= floor.similarity)
 
 
-def evaluate_store(ctx: Context, query_set: QuerySet) -> dict[str, dict[str, list[str]]]:
-    """mode → query id → ranked uids, on the store `ctx` holds (already filled)."""
-    out: dict[str, dict[str, list[str]]] = {}
+@dataclass
+class ModeRun:
+    """One mode's answers on one store: query id → ranked uids, and the unsupported ones."""
+
+    ranked: dict[str, list[str]] = field(default_factory=dict)
+    unsupported: dict[str, list[str]] = field(default_factory=dict)
+
+
+def evaluate_store(ctx: Context, query_set: QuerySet) -> dict[str, ModeRun]:
+    """mode → its run over every query, on the store `ctx` holds (already filled)."""
+    out: dict[str, ModeRun] = {}
     floor = relevance_floor(ctx.settings)
     for mode in MODES:
-        ranked: dict[str, list[str]] = {}
+        run = ModeRun()
         for q in query_set.queries:
             report = search(ctx, SearchQuery(text=q.text, mode=mode, limit=DEPTH))
-            ranked[q.id] = [h.notice.uid for h in report.hits]
-            ranked[q.id + "#unsupported"] = [
-                h.notice.uid for h in report.hits if not supported(h, floor)
-            ]
-        out[mode.value] = ranked
+            run.ranked[q.id] = [h.notice.uid for h in report.hits]
+            run.unsupported[q.id] = [h.notice.uid for h in report.hits if not supported(h, floor)]
+        out[mode.value] = run
     return out
 
 
-def _means(query_set: QuerySet, ranked: dict[str, list[str]]) -> ModeScores:
+def _means(query_set: QuerySet, run: ModeRun) -> ModeScores:
     n = len(query_set.queries)
     sums = [0.0, 0.0, 0.0]
-    unsupported = 0
     for q in query_set.queries:
-        r, rel = ranked[q.id], set(q.relevant)
+        r, rel = run.ranked[q.id], set(q.relevant)
         sums[0] += ndcg_at(r, rel, 10)
         sums[1] += precision_at(r, rel, 5)
         sums[2] += recall_at(r, rel, 20)
-        unsupported += len(ranked[q.id + "#unsupported"])
+    unsupported = sum(len(found) for found in run.unsupported.values())
     return ModeScores(sums[0] / n, sums[1] / n, sums[2] / n, unsupported)
 
 
@@ -171,9 +169,7 @@ def run_search_evaluation(
                 store.write(query_set.notices, embedder=ctx.embedder)
                 with Context(ctx.settings, store=store, embedder=ctx.embedder) as scoped:
                     ranked = evaluate_store(scoped, query_set)
-            report.rankings[name] = {
-                m: {k: v for k, v in r.items() if "#" not in k} for m, r in ranked.items()
-            }
+            report.rankings[name] = {m: run.ranked for m, run in ranked.items()}
             report.scores[name] = {m: _means(query_set, r) for m, r in ranked.items()}
     return report
 

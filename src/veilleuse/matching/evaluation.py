@@ -110,7 +110,7 @@ def load_labelled_set(path: Path, read_notices: Callable[[Path], Sequence[Notice
     """Read the corpus files with `read_notices` (the parsers live in `spiders`, handed in by
     the caller) and check every label names a known actor and a corpus notice."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    root = _root_for(path, data["corpus"][0])
+    root = corpus_root(path, data["corpus"][0])
     notices: list[Notice] = []
     for name in data["corpus"]:
         notices += [n for n in read_notices(root / name) if n.kind in MATCHABLE]
@@ -138,7 +138,7 @@ def load_labelled_set(path: Path, read_notices: Callable[[Path], Sequence[Notice
     return LabelledSet(data["today"], notices, actors, relevant, pairs)
 
 
-def _root_for(path: Path, first: str) -> Path:
+def corpus_root(path: Path, first: str) -> Path:
     """The folder the set's paths are relative to: the nearest ancestor holding the corpus."""
     for parent in path.resolve().parents:
         if (parent / first).exists():
