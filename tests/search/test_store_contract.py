@@ -491,3 +491,31 @@ def test_date_only_deadline_round_trips_as_date(store: NoticeStore) -> None:
     assert got is not None and got.deadline == date(2030, 1, 31)
     assert store.count(Filters(deadline_to=date(2030, 1, 31))) == 1
     assert store.count(Filters(deadline_from=date(2030, 2, 1))) == 0
+
+
+def test_compact_after_a_large_write_keeps_every_search_result(store: NoticeStore) -> None:
+    for one in corpus():  # one write each, then vector updates: several segments on Elasticsearch
+        store.write([one])
+    store.set_vectors(VECTORS, model="test-model")
+    query = vec(1) * 0.9 + vec(0) * 0.1
+    query = query / np.linalg.norm(query)
+
+    def results() -> tuple[object, ...]:
+        return (
+            store.count(),
+            store.search_text("nettoyage").uids(),
+            store.search_text(THREE, sort=Sort(key=SortKey.DEADLINE)).uids(),
+            [(h.notice.uid, round(h.score, 5)) for h in store.search_vector(query).hits],
+            store.search_hybrid("nettoyage", vec(1)).uids(),
+            store.search_text("", Filters(departments=["59"])).uids(),
+            store.facets(),
+        )
+
+    before = results()
+    assert before[1] == ["boamp:2"] and len(before[3]) == 4
+    report = store.compact(changed=100_000)  # a write as large as a national week's
+    assert report.outcome in ("merged", "optimized"), report
+    if report.outcome == "merged":
+        assert report.segments_before is not None and report.segments_before > 1
+        assert report.segments_after == 1
+    assert results() == before

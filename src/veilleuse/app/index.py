@@ -10,6 +10,7 @@ move, so a crash before storing re-fetches the same window instead of losing it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -22,10 +23,12 @@ from veilleuse.records import sources as source_records
 from veilleuse.records.db import Records
 from veilleuse.records.sources import SourceRun
 from veilleuse.search.indexing import index_notices
-from veilleuse.search.store import Filters, NoticeStore
+from veilleuse.search.store import CompactReport, Filters, NoticeStore
 from veilleuse.spiders.collect import LiveBatch, live_status
 from veilleuse.spiders.dedup import keys, link_duplicates, linked_duplicate_rates
 from veilleuse.spiders.recorded import SourceBatch
+
+log = logging.getLogger(__name__)
 
 
 def commit_state(records: Records, source: str, batch: LiveBatch, moving: bool = True) -> None:
@@ -154,7 +157,25 @@ def index_stage(ctx: Context, staged: Sequence[StagedSource]) -> list[SourceRun]
     staging time."""
     batches = {s.source: unstage(s) for s in staged}
     started = min((datetime.fromisoformat(s.started_at) for s in staged), default=None)
-    return store_batches(ctx, batches, started_at=started, embedder=ctx.embedder)
+    runs = store_batches(ctx, batches, started_at=started, embedder=ctx.embedder)
+    compact_store(ctx.store, sum(r.new + r.updated for r in runs))
+    return runs
+
+
+def compact_store(store: NoticeStore, changed: int) -> CompactReport | None:
+    """Once per weekly write, let the store compact itself (Elasticsearch: a force-merge when
+    the write was large, see `search.es_compact`): searches until next week are faster. Never
+    fails the run: a failure is logged as a warning, the index stays as written."""
+    try:
+        report = store.compact(changed)
+    except Exception as exc:  # StoreError or anything unforeseen: maintenance only
+        log.warning("store compaction failed, searches may be slower until it succeeds: %s", exc)
+        return None
+    if report.outcome == "running":
+        log.warning("store compaction: %s", report.detail)
+    else:
+        log.info("store compaction (%s): %s", report.outcome, report.detail)
+    return report
 
 
 def migrate_index(ctx: Context) -> str | None:

@@ -52,6 +52,32 @@ class StoreSettings(BaseModel):
     request_timeout: float = Field(30.0, description="Seconds before an Elasticsearch call fails")
     bulk_chunk_size: int = Field(500, description="Documents per Elasticsearch bulk request")
     max_retries: int = Field(5, description="Retries of a bulk chunk on 429/5xx, with backoff")
+    forcemerge_segments: int = Field(
+        1,
+        ge=0,
+        description=(
+            "Segments the Elasticsearch index is force-merged into at the end of the weekly index "
+            "stage, when that write changed at least `forcemerge_min_changed` notices or the index "
+            "has grown many segments (fewer segments: each search visits fewer HNSW graphs and "
+            "term dictionaries); 0 = never merge"
+        ),
+    )
+    forcemerge_min_changed: int = Field(
+        1000,
+        ge=0,
+        description=(
+            "Notices created or updated by the weekly write from which the index is force-merged "
+            "(a merge rewrites the whole index: not worth it after a small write)"
+        ),
+    )
+    forcemerge_timeout: float = Field(
+        3600.0,
+        gt=0,
+        description=(
+            "Seconds the weekly index stage waits for the force-merge; after that the merge goes "
+            "on in the server and the run continues with a warning"
+        ),
+    )
 
     def resolved_backend(self) -> StoreBackend:
         if self.backend is not None:

@@ -23,6 +23,7 @@ from veilleuse.core.embedder import Embedder
 from veilleuse.core.errors import StoreError
 from veilleuse.core.models import Notice
 from veilleuse.search import es_query as q
+from veilleuse.search.es_compact import compact_index
 from veilleuse.search.es_index import EsIndex, Op, batched, reason
 from veilleuse.search.es_mapping import (
     SEARCH,
@@ -36,6 +37,7 @@ from veilleuse.search.es_mapping import (
 from veilleuse.search.french_text import relaxations
 from veilleuse.search.store import (
     FACET_FIELDS,
+    CompactReport,
     DuplicatePolicy,
     Filters,
     Hit,
@@ -612,3 +614,7 @@ class ElasticsearchStore(EsIndex):
             if response["hits"]["total"]["value"]:
                 break
         return q.facets_from(response.get("aggregations", {}), FACET_FIELDS)
+
+    def compact(self, changed: int) -> CompactReport:
+        """Force-merge the index after a large write (rule and bounds in es_compact.py)."""
+        return compact_index(self, changed)

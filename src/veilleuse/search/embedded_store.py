@@ -25,6 +25,7 @@ from veilleuse.search import embedded_sql as sql
 from veilleuse.search.french_text import match_expression, query_clauses, relaxations
 from veilleuse.search.store import (
     FACET_FIELDS,
+    CompactReport,
     DuplicatePolicy,
     Filters,
     Hit,
@@ -636,6 +637,16 @@ class EmbeddedStore:
         for name, value, count in rows:
             counts[name][value] = count
         return {name: _ordered(found) for name, found in counts.items()}
+
+    def compact(self, changed: int) -> CompactReport:
+        """`PRAGMA optimize` (SQLite's own check of which planner statistics are stale; cheap,
+        whatever the write). Nothing to merge: SQLite updates its b-trees in place."""
+        with self._lock:
+            try:
+                self.conn.execute("PRAGMA optimize")
+            except sqlite3.Error as exc:
+                raise StoreError(f"embedded store {self.path}: cannot optimize ({exc})") from exc
+        return CompactReport("optimized", f"PRAGMA optimize after {changed} changed notices")
 
 
 def _ordered(counts: Mapping[str, int]) -> dict[str, int]:

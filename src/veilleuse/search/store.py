@@ -259,6 +259,18 @@ class WriteReport:
         }
 
 
+@dataclass
+class CompactReport:
+    """What `NoticeStore.compact` did. `outcome`: "merged", "skipped" (the rule said no),
+    "running" (still merging on the server when the wait ended) or "optimized" (embedded)."""
+
+    outcome: str
+    detail: str
+    seconds: float = 0.0
+    segments_before: int | None = None
+    segments_after: int | None = None
+
+
 @runtime_checkable
 class NoticeStore(Protocol):
     """Where notices live. Connection is lazy: constructing a store touches nothing."""
@@ -348,6 +360,12 @@ class NoticeStore(Protocol):
     def facets(
         self, filters: Filters | None = None, query: str | None = None
     ) -> dict[str, dict[str, int]]: ...
+
+    def compact(self, changed: int) -> CompactReport:
+        """After a large write (`changed` notices created or updated), make the stored files
+        quick to search again, if the backend's rule says it is worth it. Search results stay
+        the same. Raises StoreError on a failure: callers that must not fail log it."""
+        ...
 
     def close(self) -> None: ...
 
