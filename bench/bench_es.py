@@ -21,8 +21,21 @@ Measured, in one run, on fresh indices with the product's settings and mappings 
   its vector's dot product with the query computed in numpy: a brute force, as script_score
   would be; the test distribution has no Painless), for several `num_candidates`.
 
+- with --forcemerge: the search figures are measured twice on the same index, as written
+  (the baseline) and after `ElasticsearchStore.compact` (the weekly force-merge into
+  `store.forcemerge_segments`, its own time measured), with the segment counts; recall is
+  measured after the merge.
+- with --profile N: for N hybrid queries, each request the store sends (the kNN + every-word
+  `msearch`, any relaxed text search, the page's documents) with its round trip and the
+  server's `took`.
+
     .venv/bin/python bench/bench_es.py --count 100000 --es-url http://127.0.0.1:9200
-    .venv/bin/python bench/bench_es.py --count 1000000 --skip-baseline   # search at 1M
+    .venv/bin/python bench/bench_es.py --count 1000000 --skip-baseline --forcemerge  # 1M
+    .venv/bin/python bench/bench_es.py --reuse ALIAS --forcemerge   # an index kept by --keep
+
+--reuse measures the search part again on an index written by an earlier run with --keep (same
+generator, same day: the exact reference vectors are recomputed for the rows the recall queries
+match only).
 
 Without --es-url: VEILLEUSE_TEST_ES_URL, else a running scripts/elasticsearch.sh node, else one
 started here and stopped at the end. Indices are deleted at the end (--keep keeps the store's).
@@ -194,6 +207,82 @@ def interleaved_writes(
     return Rate("bare helpers.bulk (vectors in the documents)", count, spent["bare"]), written
 
 
+class LazyVectors:
+    """The exact reference vectors of an index written by an earlier run (--reuse): computed
+    from the generator for the rows asked only, and kept."""
+
+    def __init__(self, gen: Generator) -> None:
+        self.gen, self.embedder = gen, BenchEmbedder()
+        self.rows: dict[int, np.ndarray] = {}
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        for i in rows.tolist():
+            if i not in self.rows:
+                (self.rows[i],) = notice_vectors(self.embedder, [self.gen.notice(i)])
+        return np.vstack([self.rows[i] for i in rows.tolist()]) if len(rows) else np.zeros((0, DIM))
+
+
+def merged(store: Any, count: int) -> Any:
+    """The product's weekly compaction, with a wait long enough for a million notices."""
+    store.settings = store.settings.model_copy(
+        update={"forcemerge_timeout": 4 * 3600.0, "forcemerge_min_changed": 0}
+    )
+    report = store.compact(changed=count)
+    print(f"compact: {report.outcome}: {report.detail}", flush=True)
+    if report.outcome != "merged":
+        raise SystemExit(f"the index was not merged: {report}")
+    return report
+
+
+def profiled_hybrid(store: Any, specs: list[QuerySpec]) -> list[list[tuple[str, float, int]]]:
+    """Each hybrid query's requests: (which, round trip ms, server took ms)."""
+    calls: list[tuple[str, float, int]] = []
+    msearch, search = store.client.msearch, store.client.search
+
+    def timed(name: str, call: Callable[..., Any]) -> Callable[..., Any]:
+        def run(**kw: Any) -> Any:
+            started = time.perf_counter()
+            out = call(**kw)
+            ms = (time.perf_counter() - started) * 1000
+            took = (
+                [r.get("took", 0) for r in out["responses"]] if name == "msearch" else [out["took"]]
+            )
+            what = "+".join("knn" if "knn" in b else "text" for b in kw.get("searches", [])[1::2])
+            calls.append((what or name, ms, max(took)))
+            return out
+
+        return run
+
+    store.client.msearch, store.client.search = timed("msearch", msearch), timed("page", search)
+    out = []
+    try:
+        for spec in specs:
+            calls.clear()
+            store.search_hybrid(spec.text, spec.vector, spec.filters, limit=LIMIT)
+            out.append(list(calls))
+    finally:
+        store.client.msearch, store.client.search = msearch, search
+    return out
+
+
+def print_profile(profile: list[list[tuple[str, float, int]]], total_ms: list[float]) -> None:
+    print(f"\nHybrid profile ({len(profile)} queries): requests per query and their share")
+    kinds: dict[str, list[tuple[float, int]]] = {}
+    for calls in profile:
+        for what, ms, took in calls:
+            kinds.setdefault(what, []).append((ms, took))
+    print(f"{'request':<12}{'count':>7}{'rt p50':>8}{'rt p95':>8}{'took p50':>10}{'took p95':>10}")
+    for what, rows in sorted(kinds.items()):
+        rts, tooks = [r for r, _ in rows], [float(t) for _, t in rows]
+        print(
+            f"{what:<12}{len(rows):>7}{percentile(rts, 50):>8.1f}{percentile(rts, 95):>8.1f}"
+            f"{percentile(tooks, 50):>10.1f}{percentile(tooks, 95):>10.1f}"
+        )
+    extra = sum(1 for calls in profile if sum(1 for c in calls if c[0] == "text") > 0)
+    print(f"queries needing a relaxed text search: {extra} of {len(profile)}")
+    print(f"whole call p50/p95: {percentile(total_ms, 50):.1f}/{percentile(total_ms, 95):.1f} ms")
+
+
 def open_specs(n: int, gen: Generator) -> list[QuerySpec]:
     """bench_store's filtered queries, each also restricted to open notices."""
     specs = query_specs(n, gen)
@@ -244,7 +333,7 @@ def matching_rows(store: Any, spec: QuerySpec) -> np.ndarray:
         after = hits[-1]["sort"]
 
 
-def exact_top(store: Any, specs: list[QuerySpec], matrix: np.ndarray) -> list[set[int]]:
+def exact_top(store: Any, specs: list[QuerySpec], matrix: Any) -> list[set[int]]:
     tops = []
     for spec in specs:
         rows = matching_rows(store, spec)
@@ -268,10 +357,13 @@ def knn_recall(store: Any, specs: list[QuerySpec], exact: list[set[int]]) -> tup
 
 
 def index_stats(store: Any) -> str:
-    stats = store.client.indices.stats(index=store.alias, metric="store,segments")
+    stats = store.client.indices.stats(index=store.alias, metric="store,segments,docs")
     total = stats["_all"]["primaries"]
     size = total["store"]["size_in_bytes"] / 2**20
-    return f"{size:.0f} MiB on disk (primaries), {total['segments']['count']} segments"
+    return (
+        f"{total['docs']['count']} docs ({total['docs']['deleted']} deleted), {size:.0f} MiB on "
+        f"disk (primaries), {total['segments']['count']} segments"
+    )
 
 
 def main() -> None:
@@ -286,39 +378,54 @@ def main() -> None:
     parser.add_argument("--round", type=int, default=10_000, help="notices per write round")
     parser.add_argument("--skip-baseline", action="store_true", help="search figures only")
     parser.add_argument("--keep", action="store_true", help="keep the store's index")
+    parser.add_argument("--reuse", metavar="ALIAS", help="search an index kept by --keep")
+    parser.add_argument(
+        "--forcemerge", action="store_true", help="search before and after the weekly merge"
+    )
+    parser.add_argument("--profile", type=int, default=0, help="hybrid queries to profile")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     from elasticsearch import Elasticsearch
 
     from veilleuse.search.elasticsearch_store import ElasticsearchStore
 
-    count = args.count
     gen = Generator(load_bases(), load_cpv(), datetime.now(UTC).date())
     url, stop = es_node(args.es_url)
     es = Elasticsearch(url, request_timeout=300)
     began = time.perf_counter()
-    load = os.getloadavg()
+    settings = StoreSettings(url=url, text_analyzer="standard", bulk_chunk_size=args.chunk_size)
+    alias = args.reuse or f"bench-es-{uuid.uuid4().hex[:8]}"
+    store = ElasticsearchStore(settings, index_alias=alias, dimension=DIM)
+    count = store.count() if args.reuse else args.count
     print(
         f"{count} notices generated from {len(gen.bases)} real ones (seed {SEED}); vectors "
-        f"hashed from the text, dim {DIM}; Elasticsearch {url}; chunk {args.chunk_size}; "
-        f"{os.cpu_count()} CPUs, load average {load[0]:.1f} at start",
+        f"hashed from the text, dim {DIM}; Elasticsearch {url}, index {alias}"
+        f"{' (reused)' if args.reuse else ''}; chunk {args.chunk_size}; {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} at start",
         flush=True,
     )
-    matrix = np.zeros((count, DIM), dtype=np.float32)
-    settings = StoreSettings(url=url, text_analyzer="standard", bulk_chunk_size=args.chunk_size)
-    store = ElasticsearchStore(
-        settings, index_alias=f"bench-es-{uuid.uuid4().hex[:8]}", dimension=DIM
-    )
+    bare, written, before, merge, profile = None, None, None, None, None
     try:
-        warm = BareBulk(es, args.chunk_size)  # JIT and caches warm for both systems
-        warm.write(gen, 0, min(count, 2000), matrix)
-        warm.drop()
-        store.ensure_index()
-        bare, written = interleaved_writes(es, store, gen, count, args, matrix, began)
+        if args.reuse:
+            matrix: Any = LazyVectors(gen)
+        else:
+            matrix = np.zeros((count, DIM), dtype=np.float32)
+            warm = BareBulk(es, args.chunk_size)  # JIT and caches warm for both systems
+            warm.write(gen, 0, min(count, 2000), matrix)
+            warm.drop()
+            store.ensure_index()
+            bare, written = interleaved_writes(es, store, gen, count, args, matrix, began)
         print(f"index: {index_stats(store)}", flush=True)
         specs = open_specs(args.queries, gen)
+        if args.forcemerge:
+            before = latencies(store, specs)
+            print(f"[{time.perf_counter() - began:5.0f} s] queried before the merge", flush=True)
+            merge = merged(store, count)
+            print(f"index: {index_stats(store)}", flush=True)
         runs = latencies(store, specs)
         print(f"[{time.perf_counter() - began:5.0f} s] queried", flush=True)
+        if args.profile:
+            profile = profiled_hybrid(store, specs[: args.profile])
         rspecs = specs[: args.recall_queries]
         exact = exact_top(store, rspecs, matrix)
         sweep = []
@@ -334,32 +441,52 @@ def main() -> None:
         es.close()
         if stop:
             stop()
-    report(bare, written, runs, sweep, len(specs), len(rspecs))
+    if written is not None:
+        report_writes(bare, written)
+    if before is not None and merge is not None:
+        report_search(before, len(specs), f"as written, {merge.segments_before} segments")
+        print(
+            f"\nforce-merge: {merge.segments_before} -> {merge.segments_after} segments in "
+            f"{merge.seconds:.1f} s"
+        )
+    report_search(runs, len(specs), f"{merge.segments_after} segment(s)" if merge else "")
+    if before is not None:
+        print(
+            "\np95 after the merge / before:",
+            ", ".join(
+                f"{k} {percentile(runs[k][0], 95) / percentile(before[k][0], 95):.2f}" for k in runs
+            ),
+        )
+    if profile is not None:
+        print_profile(profile, runs["hybrid"][0][: len(profile)])
+    report_recall(sweep, len(rspecs))
     print(
         f"total wall time {time.perf_counter() - began:.0f} s; load average at end {os.getloadavg()[0]:.1f}"
     )
 
 
-def report(
-    bare: Rate | None,
-    written: Rate,
-    runs: dict[str, tuple[list[float], list[int]]],
-    sweep: list[tuple[int, float, float]],
-    n: int,
-    nr: int,
-) -> None:
+def report_writes(bare: Rate | None, written: Rate) -> None:
     print("\nWrites (ratio = docs/s over the bare helpers.bulk of the same documents)")
     print(f"{'system':<48}{'docs':>9}{'seconds':>10}{'docs/s':>10}{'vs bare':>9}")
     for r in [x for x in (bare, written) if x is not None]:
         ratio = f"{r.per_s / bare.per_s:>9.2f}" if bare else f"{'-':>9}"
         print(f"{r.name:<48}{r.docs:>9}{r.seconds:>10.1f}{r.per_s:>10.0f}{ratio}")
-    print(f"\nFiltered search ({n} queries per type, limit {LIMIT}, filters always include open)")
+
+
+def report_search(runs: dict[str, tuple[list[float], list[int]]], n: int, what: str) -> None:
+    print(
+        f"\nFiltered search ({n} queries per type, limit {LIMIT}, filters always include open)"
+        + (f", {what}" if what else "")
+    )
     print(f"{'query':<8}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}{'mean hits':>11}")
     for kind, (ms, hits) in runs.items():
         print(
             f"{kind:<8}{percentile(ms, 50):>9.1f}{percentile(ms, 95):>9.1f}"
             f"{statistics.mean(ms):>9.1f}{statistics.mean(hits):>11.1f}"
         )
+
+
+def report_recall(sweep: list[tuple[int, float, float]], nr: int) -> None:
     default = es_query.num_candidates(LIMIT)
     print(f"\nkNN recall@{LIMIT} against exact search ({nr} filtered queries)")
     print(f"{'num_candidates':<16}{'recall':>8}{'mean ms':>9}")
