@@ -140,7 +140,9 @@ def test_suggestions_are_drawn_within_one_territory(
     territories.seed_demo_territories(ctx)
     seen: list[list[str]] = []
 
-    def per_group(inputs: object, matches: list[Match], weights: object) -> list[Suggestion]:
+    def per_group(
+        inputs: object, matches: list[Match], weights: object, lexicon: object = None
+    ) -> list[Suggestion]:
         ids = sorted({m.actor_id for m in matches})
         seen.append(ids)
         return [

@@ -2,36 +2,51 @@
 
 The first run (or `full=True`) scores every active actor against every open notice. Later runs
 score only what changed since (`matching.incremental`): a notice whose content hash changed, an
-actor whose profile changed, everything after a change of weights or model. Stored matches of
-unchanged pairs stand; a notice closed or past its deadline is neither scored nor kept.
+actor whose profile (or territory) changed, everything after a change of weights
+or model. Stored matches of unchanged pairs stand; a notice closed or past its deadline is
+neither scored nor kept; an actor whose full list loses a match is scored again against every
+open notice, so the notices just below its list come back as in a full run. Grouped-bid
+suggestions are made again for every notice whose matches changed. One run at a time: a run
+started while another holds the lock scores nothing (`mode` "skipped").
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from veilleuse.app.context import Context
+from veilleuse.app.run_lock import exclusive
+from veilleuse.app.territories import territories_of_actors
 from veilleuse.app.territory_teams import suggest_within_territories
 from veilleuse.core.models import (
     Actor,
     GroupedBidSuggestion,
     Match,
-    Notice,
     NoticeKind,
     NoticeStatus,
 )
 from veilleuse.matching.cold_start import with_suggested_cpv
-from veilleuse.matching.incremental import MatchPlan, matching_version, plan_run
+from veilleuse.matching.consortia import work_units
+from veilleuse.matching.incremental import (
+    MatchPlan,
+    actor_extras,
+    actors_to_refill,
+    matching_version,
+    plan_run,
+    touched_notices,
+)
 from veilleuse.matching.lexical import Lexicon, notice_words, stems
-from veilleuse.matching.matching import is_open, match, prepare_inputs
+from veilleuse.matching.matching import MatchInputs, is_open, match, prepare_inputs
 from veilleuse.records import actors as actor_records
 from veilleuse.records import match_state
 from veilleuse.records import matches as match_records
 from veilleuse.search.store import Filters
 
 MATCHABLE_KINDS = [NoticeKind.TENDER, NoticeKind.PIN, NoticeKind.FUNDING_CALL]
+LOCK = "match"  # held by every match run: two runs at once would interleave their writes
+Scored = list[tuple[str, str, float]]  # (actor, notice, score) of stored matches
 
 
 @dataclass
@@ -41,10 +56,11 @@ class MatchRunReport:
     matches: int
     suggestions: int
     seconds: float
-    mode: str = "full"  # full | incremental
+    mode: str = "full"  # full | incremental | skipped (another run held the lock)
     new_notices: int = 0  # new or changed notices, scored against every actor
-    changed_actors: int = 0  # changed actors, scored against the other open notices
+    changed_actors: int = 0  # changed or refilled actors, scored against the other open notices
     removed: int = 0  # stored matches dropped (closed notices, inactive actors, beyond top_k)
+    refilled: int = 0  # of `changed_actors`, unchanged actors whose full list lost a match
 
 
 def with_cold_start(ctx: Context, actors: list[Actor]) -> list[Actor]:
@@ -57,30 +73,42 @@ def with_cold_start(ctx: Context, actors: list[Actor]) -> list[Actor]:
 
 def match_stage(ctx: Context, now: datetime | None = None, *, full: bool = False) -> MatchRunReport:
     """Score what changed since the last run (everything on the first run or with `full`)."""
+    return exclusive(
+        ctx,
+        LOCK,
+        lambda: _run(ctx, now or ctx.now(), full),
+        lambda: MatchRunReport(0, 0, 0, 0, 0.0, "skipped"),
+    )
+
+
+def _run(ctx: Context, now: datetime, full: bool) -> MatchRunReport:
     started = time.perf_counter()
-    now = now or ctx.now()
     records, settings = ctx.records, ctx.settings.matching
     today = now.date()
     filters = Filters(kinds=MATCHABLE_KINDS, statuses=[NoticeStatus.OPEN])
     notices = [n for n in ctx.store.iter_notices(filters) if is_open(n, today)]
     actors = with_cold_start(ctx, actor_records.list_actors(records))
     rejected = match_records.rejected_pairs(records)
-    version = matching_version(settings, ctx.embedder.name)
+    homes = territories_of_actors(ctx, [a.id for a in actors])
     plan = plan_run(
         notices,
         actors,
-        version,
+        matching_version(settings, ctx.embedder.name),
         match_state.scored_hashes(records, "notice"),
         match_state.scored_hashes(records, "actor"),
         full=full,
+        today=today,
+        extras=actor_extras(homes),
     )
-    found, suggestions = _score(ctx, plan, actors, notices, rejected, now)
+    before: Scored = [] if plan.full else match_state.stored_scores(records)
+    plan = plan.with_refilled(actors_to_refill(plan, before, rejected, settings.top_k))
+    lexicon = Lexicon.from_stem_sets([stems(notice_words(n)) for n in notices])
+    found, inputs = _score(ctx, plan, before, rejected, today, lexicon)
     changed, fresh = {a.id for a in plan.changed_actors}, {n.uid for n in plan.new_notices}
     if plan.full:
         match_records.reset_matches(records)
         changed, fresh = set(), set()
     match_state.replace_matches(records, found, actors=changed, notices=fresh)
-    match_records.save_suggestions(records, suggestions)
     removed = match_state.prune_matches(
         records,
         open_notices=plan.notice_keys.keys(),
@@ -88,6 +116,7 @@ def match_stage(ctx: Context, now: datetime | None = None, *, full: bool = False
         rejected=rejected,
         top_k=settings.top_k,
     )
+    suggestions = _suggest(ctx, plan, before, found, inputs, lexicon)
     _remember(ctx, plan)
     report = MatchRunReport(
         len(actors),
@@ -99,6 +128,7 @@ def match_stage(ctx: Context, now: datetime | None = None, *, full: bool = False
         len(plan.new_notices),
         len(plan.changed_actors),
         removed,
+        plan.refilled,
     )
     match_state.record_run(
         records,
@@ -117,41 +147,38 @@ def match_stage(ctx: Context, now: datetime | None = None, *, full: bool = False
 def _score(
     ctx: Context,
     plan: MatchPlan,
-    actors: list[Actor],
-    notices: list[Notice],
+    stored: Scored,
     rejected: set[tuple[str, str]],
-    now: datetime,
-) -> tuple[list[Match], list[GroupedBidSuggestion]]:
-    """New notices × every actor (with their grouped-bid suggestions), then changed actors ×
-    the other open notices; word rarity over every open notice in both."""
-    settings, today = ctx.settings.matching, now.date()
-    if not plan.new_notices and not (plan.changed_actors and plan.other_notices):
-        return [], []
-    lexicon = Lexicon.from_stem_sets([stems(notice_words(n)) for n in notices])
+    today: date,
+    lexicon: Lexicon,
+) -> tuple[list[Match], MatchInputs | None]:
+    """New notices × every actor, then changed (and refilled) actors × the other open notices;
+    word rarity over every open notice in both. Also returns the first pass's inputs."""
+    settings = ctx.settings.matching
     found: list[Match] = []
-    suggestions: list[GroupedBidSuggestion] = []
-    if plan.new_notices and actors:
-        inputs = prepare_inputs(actors, plan.new_notices, ctx.embedder)
-        floors = {} if plan.full else _floors(ctx, plan, rejected)
-        fresh = match(
-            inputs, settings, today=today, rejected=rejected, lexicon=lexicon, floors=floors
+    inputs = None
+    if plan.new_notices and plan.actors:
+        inputs = prepare_inputs(plan.actors, plan.new_notices, ctx.embedder)
+        floors = {} if plan.full else _floors(ctx, plan, stored, rejected)
+        found.extend(
+            match(inputs, settings, today=today, rejected=rejected, lexicon=lexicon, floors=floors)
         )
-        suggestions = suggest_within_territories(ctx, inputs, fresh)
-        found.extend(fresh)
     if plan.changed_actors and plan.other_notices:
-        inputs = prepare_inputs(plan.changed_actors, plan.other_notices, ctx.embedder)
-        found.extend(match(inputs, settings, today=today, rejected=rejected, lexicon=lexicon))
-    return found, suggestions
+        other = prepare_inputs(plan.changed_actors, plan.other_notices, ctx.embedder)
+        found.extend(match(other, settings, today=today, rejected=rejected, lexicon=lexicon))
+    return found, inputs
 
 
-def _floors(ctx: Context, plan: MatchPlan, rejected: set[tuple[str, str]]) -> dict[str, float]:
+def _floors(
+    ctx: Context, plan: MatchPlan, stored: Scored, rejected: set[tuple[str, str]]
+) -> dict[str, float]:
     """Per unchanged actor holding `top_k` matches on notices that stay as they are, its k-th
     best score: a new notice scoring under it would be trimmed anyway."""
     top_k = ctx.settings.matching.top_k
     changed = {a.id for a in plan.changed_actors}
     kept = {n.uid for n in plan.other_notices}
     scores: dict[str, list[float]] = {}
-    for actor_id, uid, score in match_state.stored_scores(ctx.records):
+    for actor_id, uid, score in stored:
         if actor_id not in changed and uid in kept and (actor_id, uid) not in rejected:
             scores.setdefault(actor_id, []).append(score)
     return {
@@ -159,6 +186,33 @@ def _floors(ctx: Context, plan: MatchPlan, rejected: set[tuple[str, str]]) -> di
         for actor_id, values in scores.items()
         if len(values) >= top_k
     }
+
+
+def _suggest(
+    ctx: Context,
+    plan: MatchPlan,
+    before: Scored,
+    found: list[Match],
+    inputs: MatchInputs | None,
+    lexicon: Lexicon,
+) -> list[GroupedBidSuggestion]:
+    """Grouped-bid suggestions from the stored matches of every notice whose matches changed
+    (every open notice in a full run), as a full run makes them; the others keep theirs."""
+    records, open_uids = ctx.records, plan.notice_keys.keys()
+    if plan.full:
+        touched, matches = set(open_uids), sorted(found, key=lambda m: m.actor_id)
+    else:
+        after = match_state.stored_scores(records)
+        touched = touched_notices(plan, before, after) & open_uids
+        teams = [n for n in plan.new_notices + plan.other_notices if n.uid in touched]
+        teams = [n for n in teams if n.kind is not NoticeKind.FUNDING_CALL and work_units(n)]
+        matches = match_state.matches_of(records, {n.uid for n in teams})
+        held = {m.actor_id for m in matches}
+        involved = [a for a in plan.actors if a.id in held]
+        inputs = prepare_inputs(involved, teams, ctx.embedder) if matches else None
+    suggestions = suggest_within_territories(ctx, inputs, matches, lexicon) if inputs else []
+    match_state.replace_suggestions(records, suggestions, notices=touched, open_notices=open_uids)
+    return suggestions
 
 
 def _remember(ctx: Context, plan: MatchPlan) -> None:

@@ -7,11 +7,12 @@ from veilleuse.app.context import Context
 from veilleuse.app.territories import territories_of_actors
 from veilleuse.core.models import GroupedBidSuggestion, Match
 from veilleuse.matching.consortia import suggest_grouped_bids
+from veilleuse.matching.lexical import Lexicon
 from veilleuse.matching.matching import MatchInputs
 
 
 def suggest_within_territories(
-    ctx: Context, inputs: MatchInputs, matches: list[Match]
+    ctx: Context, inputs: MatchInputs, matches: list[Match], lexicon: Lexicon | None = None
 ) -> list[GroupedBidSuggestion]:
     """`suggest_grouped_bids` within each territory's actors (and among the actors outside
     every territory); per tender, the best-scored team. Without territories: unchanged."""
@@ -21,7 +22,7 @@ def suggest_within_territories(
         groups.setdefault(home.get(m.actor_id), []).append(m)
     best: dict[str, GroupedBidSuggestion] = {}
     for group in groups.values():
-        for found in suggest_grouped_bids(inputs, group, ctx.settings.matching):
+        for found in suggest_grouped_bids(inputs, group, ctx.settings.matching, lexicon):
             if found.notice_uid not in best or found.score > best[found.notice_uid].score:
                 best[found.notice_uid] = found
     return list(best.values())

@@ -353,14 +353,20 @@ def suggest_partners(
 
 
 def suggest_grouped_bids(
-    inputs: MatchInputs, matches: list[Match], weights: MatchingSettings
+    inputs: MatchInputs,
+    matches: list[Match],
+    weights: MatchingSettings,
+    lexicon: Lexicon | None = None,
 ) -> list[GroupedBidSuggestion]:
-    """One pass over a run's matches: a suggestion for every tender where a team wins."""
+    """One pass over a run's matches: a suggestion for every tender where a team wins.
+    `lexicon` (default: word rarity over `inputs.notices`) lets an incremental run that looks
+    at a few notices weigh words by every open notice, as a full run does."""
     by_notice: dict[str, list[Match]] = {}
     for m in matches:
         by_notice.setdefault(m.notice_uid, []).append(m)
     actors = {a.id: a for a in inputs.actors}
-    lexicon = Lexicon.from_texts([notice_words(n) for n in inputs.notices])
+    if lexicon is None:
+        lexicon = Lexicon.from_texts([notice_words(n) for n in inputs.notices])
     out = []
     for notice in inputs.notices:
         found = by_notice.get(notice.uid, [])

@@ -2,7 +2,8 @@
 
 `match_state` keeps the hash each notice and actor was last scored at; `replace_matches` swaps
 the matches of what a run scored for the new ones; `prune_matches` drops what a full run would
-not have kept (closed or expired notices, inactive actors, rejected pairs, beyond `top_k`).
+not have kept (closed or expired notices, inactive actors, rejected pairs, beyond `top_k`);
+`replace_suggestions` swaps the grouped-bid suggestions of the notices whose matches changed.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, tuple_
 
-from veilleuse.core.models import Match
+from veilleuse.core.models import GroupedBidSuggestion, Match
 from veilleuse.records.db import Records, upsert
-from veilleuse.records.tables import MatchRow, MatchRunRow, MatchStateRow, utcnow
+from veilleuse.records.tables import MatchRow, MatchRunRow, MatchStateRow, SuggestionRow, utcnow
 
 CHUNK = 500  # identifiers per IN list (SQLite binds at most 32,766 parameters)
 
@@ -58,6 +59,16 @@ def stored_scores(records: Records) -> list[tuple[str, str, float]]:
     with records.session() as s:
         rows = s.execute(select(MatchRow.actor_id, MatchRow.notice_uid, MatchRow.score))
         return [(a, n, float(score)) for a, n, score in rows.tuples()]
+
+
+def matches_of(records: Records, notices: Collection[str]) -> list[Match]:
+    """The stored matches of these notices, by actor then notice (a few queries)."""
+    found: list[Match] = []
+    with records.session() as s:
+        for part in _chunks(sorted(notices)):
+            rows = s.scalars(select(MatchRow).where(MatchRow.notice_uid.in_(part)))
+            found.extend(Match.model_validate(r.payload) for r in rows)
+    return sorted(found, key=lambda m: (m.actor_id, m.notice_uid))
 
 
 def replace_matches(
@@ -128,6 +139,29 @@ def prune_matches(
         for part in _chunks(beyond):
             removed += _count(s.execute(delete(MatchRow).where(key.in_(part))))
     return removed
+
+
+def replace_suggestions(
+    records: Records,
+    suggestions: Sequence[GroupedBidSuggestion],
+    *,
+    notices: Collection[str],
+    open_notices: Collection[str],
+) -> None:
+    """The grouped-bid suggestions of `notices` become `suggestions` (a notice without one now
+    loses its old one), and suggestions of notices no longer open go, in one transaction."""
+    now = utcnow()
+    with records.session() as s:
+        stored = set(s.scalars(select(SuggestionRow.notice_uid)))
+        gone = (stored & set(notices)) | (stored - set(open_notices))
+        for part in _chunks(sorted(gone)):
+            s.execute(delete(SuggestionRow).where(SuggestionRow.notice_uid.in_(part)))
+        rows = [
+            {"notice_uid": x.notice_uid, "payload": x.model_dump(mode="json"), "computed_at": now}
+            for x in suggestions
+        ]
+        for start in range(0, len(rows), 5_000):
+            upsert(s, SuggestionRow, rows[start : start + 5_000])
 
 
 def _count(result: Any) -> int:
