@@ -10,7 +10,11 @@ full) and composes the digests into the outbox (or to a loopback SMTP server, ai
 `--smtp`). Week 2 adds `--new` more notices and changes `--changed` actors' descriptions, then
 runs the same stages: the match stage scores only what changed.
 
-Each stage reports its wall and CPU time and the process's peak resident set after it
+The index stage writes the vectors with the notices, as the weekly flow's does
+(`--two-pass`: index without vectors, then the embed stage embeds them all, as this benchmark did
+before 2026-11-30), and ends as the weekly flow's does (`app.index.index_stage`): one `compact_store`
+(Elasticsearch: a force-merge when the write was large; embedded: PRAGMA optimize), reported as
+its own row. Each stage reports its wall and CPU time and the process's peak resident set after it
 (`ru_maxrss`, cumulative: the first stage that reaches it). The embedder is a choice:
 `hash` (default: a deterministic 384-dimension bag of folded words, seconds for 15,000 texts)
 or `model` (the configured embedding backend, minutes on 2 cores).
@@ -46,7 +50,7 @@ from bench_matching import generate_actors, generate_notices
 from veilleuse.app.context import Context
 from veilleuse.app.digest import digest_stage
 from veilleuse.app.embed import embed_stage
-from veilleuse.app.index import store_batches
+from veilleuse.app.index import compact_store, store_batches
 from veilleuse.app.match import match_stage
 from veilleuse.config.settings import Settings
 from veilleuse.core.models import Actor, Contact, Notice
@@ -99,12 +103,17 @@ def week(
     notices: list[Notice],
     now: datetime,
     rows: list[tuple[str, float, float, int, str]],
+    two_pass: bool = False,
 ) -> None:
     print(label)
     with stage(f"{label}: index", rows) as note:
         batch = SourceBatch(source="gen", notices=notices)
-        (run,) = store_batches(ctx, {"gen": batch}, now=now, embedder=None)
+        embedder = None if two_pass else ctx.embedder  # the weekly index stage passes it
+        (run,) = store_batches(ctx, {"gen": batch}, now=now, embedder=embedder)
         note.append(f"{run.new} new, {run.updated} changed")
+    with stage(f"{label}: compact", rows) as note:  # the end of the weekly index stage
+        compacted = compact_store(ctx.store, run.new + run.updated)
+        note.append(compacted.detail if compacted else "failed (see the warning)")
     with stage(f"{label}: embed", rows) as note:
         embedded = embed_stage(ctx)
         note.append(f"{embedded.embedded} notices, {embedded.model_calls} model calls")
@@ -129,9 +138,11 @@ def _digest_note(report: Any) -> str:
 
 def _store(args: argparse.Namespace, folder: Path) -> Any:
     if args.es_url:
+        from veilleuse.config.settings import StoreSettings
         from veilleuse.search.elasticsearch_store import ElasticsearchStore
 
-        return ElasticsearchStore(args.es_url, index=f"bench-week-{os.getpid()}")
+        settings = StoreSettings(url=args.es_url, request_timeout=120)
+        return ElasticsearchStore(settings, index_alias=f"bench-week-{os.getpid()}", dimension=384)
     from veilleuse.search.embedded_store import EmbeddedStore
 
     return EmbeddedStore(folder / "notices.sqlite3")
@@ -176,6 +187,12 @@ def main() -> None:
     parser.add_argument("--es-url", help="run on Elasticsearch instead of the embedded store")
     parser.add_argument("--smtp", action="store_true", help="deliver to aiosmtpd on loopback")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--two-pass",
+        action="store_true",
+        help="index without vectors, then embed (before 2026-11-30 the default; the flow embeds "
+        "in the index write)",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-week-"))
     stop_smtp = _smtp(args)
@@ -192,17 +209,27 @@ def main() -> None:
     settings = Settings(data_dir=folder)
     rows: list[tuple[str, float, float, int, str]] = []
     store = _store(args, folder)
-    with Context(settings, store=store, embedder=_embedder(args.embedder, settings)) as ctx:
-        with stage("actors", rows):
-            actor_records.upsert_actors(ctx.records, actors)
-        week(ctx, "week 1", notices[: args.notices], NOW, rows)
-        changed = [
-            a.model_copy(update={"description": a.description + " Nouvelle activité : compostage."})
-            for a in rng.sample(actors, args.changed)
-        ]
-        actor_records.upsert_actors(ctx.records, changed)
-        week(ctx, "week 2", notices[args.notices :], NOW + timedelta(days=7), rows)
-    stop_smtp()
+    drop = getattr(store, "drop", None)  # the Elasticsearch index is deleted at the end
+    try:
+        with Context(settings, store=store, embedder=_embedder(args.embedder, settings)) as ctx:
+            with stage("actors", rows):
+                actor_records.upsert_actors(ctx.records, actors)
+            week(ctx, "week 1", notices[: args.notices], NOW, rows, args.two_pass)
+            changed = [
+                a.model_copy(
+                    update={"description": a.description + " Nouvelle activité : compostage."}
+                )
+                for a in rng.sample(actors, args.changed)
+            ]
+            actor_records.upsert_actors(ctx.records, changed)
+            week(
+                ctx, "week 2", notices[args.notices :], NOW + timedelta(days=7), rows, args.two_pass
+            )
+    finally:
+        if drop is not None:
+            drop()
+            store.close()
+        stop_smtp()
     print(f"{'stage':<18}{'wall s':>9}{'cpu s':>9}{'peak MiB':>10}")
     for name, wall, cpu, peak, _ in rows:
         print(f"{name:<18}{wall:>9.1f}{cpu:>9.1f}{peak:>10}")
