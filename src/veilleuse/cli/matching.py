@@ -1,4 +1,4 @@
-"""`veilleuse feedback`, `veilleuse tune-weights` and `veilleuse eval`."""
+"""`veilleuse match`, `veilleuse feedback`, `veilleuse tune-weights` and `veilleuse eval`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,34 @@ from typing import Annotated
 import typer
 
 from veilleuse.cli.output import out
+
+
+def match_cmd(
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Score every actor against every open notice, not only what changed since "
+            "the last run",
+        ),
+    ] = False,
+) -> None:
+    """Run the match stage alone on the stored notices and actors (the weekly watch runs it
+    after embedding); one run at a time."""
+    from veilleuse.app.context import Context
+    from veilleuse.app.match import match_stage
+
+    with Context() as ctx:
+        r = match_stage(ctx, full=full)
+    if r.mode == "skipped":
+        out.print("another match run is in progress: nothing scored")
+        raise typer.Exit(3)
+    out.print(
+        f"{r.mode} run ({r.seconds:.1f} s): {r.matches} matches scored for {r.actors} actors "
+        f"over {r.notices} open notices ({r.new_notices} new or changed notices, "
+        f"{r.changed_actors} changed or refilled actors), {r.removed} removed, "
+        f"{r.suggestions} grouped-bid suggestions"
+    )
 
 
 def feedback(
@@ -76,6 +104,7 @@ def eval_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    app.command("match")(match_cmd)
     app.command()(feedback)
     app.command("tune-weights")(tune_weights_cmd)
     app.command("eval")(eval_cmd)

@@ -153,6 +153,14 @@ def weekly(
     source: Annotated[list[str] | None, typer.Option(help="Only these catalogue sources")] = None,
     since: Annotated[str | None, typer.Option(help="Backfill from YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="Backfill until YYYY-MM-DD")] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Match every actor against every open notice, not only what changed since "
+            "the last run",
+        ),
+    ] = False,
 ) -> None:
     """Run the weekly watch as a Prefect flow: live sources (or recorded files), then digests.
 
@@ -165,6 +173,7 @@ def weekly(
         sources=source or None,
         since=day(since),
         until=day(until),
+        full_match=full,
     )
     if report.status() == "DEGRADED":
         raise typer.Exit(3)

@@ -61,9 +61,9 @@ def embed_task(settings: Settings) -> embed.EmbedReport:
 
 
 @task(name="match", cache_policy=NO_CACHE)
-def match_task(settings: Settings, now: datetime) -> match.MatchRunReport:
+def match_task(settings: Settings, now: datetime, full: bool = False) -> match.MatchRunReport:
     with Context(settings) as ctx:
-        return match.match_stage(ctx, now)
+        return match.match_stage(ctx, now, full=full)
 
 
 @task(name="digest", cache_policy=NO_CACHE)
@@ -87,11 +87,13 @@ def weekly_watch(
     since: date | None = None,
     until: date | None = None,
     load_demo_actors: bool = False,
+    full_match: bool = False,
 ) -> WeeklyReport:
     """The whole weekly cycle on the configured store and mailer; returns per-stage reports.
 
     `live` collects the source catalogue over the network; otherwise recorded files are read
-    (`source_dir`, the `sources.demo_dir` setting, or the bundled samples)."""
+    (`source_dir`, the `sources.demo_dir` setting, or the bundled samples). `full_match` scores
+    every actor against every open notice instead of only what changed since the last run."""
     settings = Settings()
     now = datetime.now(UTC)
     run_dir = settings.data_dir / "runs" / now.strftime("%Y%m%dT%H%M%S%f")
@@ -122,7 +124,7 @@ def weekly_watch(
         "embed",
         lambda: embed_task.with_options(retries=retries, retry_delay_seconds=delay)(settings),
     )
-    matched = timed("match", lambda: match_task(settings, now))
+    matched = timed("match", lambda: match_task(settings, now, full_match))
     digests = timed(
         "digest",
         lambda: digest_task.with_options(retries=retries, retry_delay_seconds=delay)(
