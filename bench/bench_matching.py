@@ -52,6 +52,7 @@ from veilleuse.core.models import Actor, CpvInterest, Match, Notice, Places, Ter
 from veilleuse.core.normalise import fold
 from veilleuse.matching.cpv import cpv_label
 from veilleuse.matching.matching import MATCHABLE, MatchInputs, match, prepare_inputs
+from veilleuse.matching.workers import worker_count
 from veilleuse.spiders.recorded import collect_recorded
 
 TODAY = date(2000, 1, 1)
@@ -151,13 +152,18 @@ def _worker(args: argparse.Namespace) -> None:
     notices = generate_notices(args.notices, rng)
     actors = generate_actors(args.actors, rng)
     inputs = generate_inputs(actors, notices, rng)
-    run = legacy_matching.match if args.worker == "old" else match
     gc.collect()
     before = _rss_kib()
     cpu, started = time.process_time(), time.perf_counter()
-    found = run(inputs, MatchingSettings(), today=TODAY)
+    if args.worker == "old":
+        found = legacy_matching.match(inputs, MatchingSettings(), today=TODAY)
+    else:
+        workers = 1 if args.worker == "new" else worker_count(0)
+        found = match(inputs, MatchingSettings(), today=TODAY, workers=workers)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # forked workers, once reaped
+    cpu += children.ru_utime + children.ru_stime
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + children.ru_maxrss
     result = {
         "seconds": seconds,
         "cpu": cpu,
@@ -246,7 +252,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--embedder", choices=["model", "hash"], default="model")
     parser.add_argument("--no-old", action="store_true", help="skip the previous matcher")
-    parser.add_argument("--worker", choices=["old", "new"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["old", "new", "parallel"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         _worker(args)
@@ -254,21 +260,26 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for case, count, same in real_data_check(args.embedder):
         print(f"real data, {case}: {count} matches, same as previous matcher: {same}")
-    systems = ["new"] if args.no_old else ["old", "new"]
+    systems = ["new", "parallel"] if args.no_old else ["old", "new", "parallel"]
     results = {system: _spawn(args, system) for system in systems}
     print(f"{args.actors} actors × {args.notices} generated notices (seed {args.seed})")
     print(f"{'system':<22}{'wall s':>9}{'cpu s':>9}{'matches':>9}{'peak MiB':>10}{'run MiB':>9}")
     for system, r in results.items():
-        name = "previous (legacy)" if system == "old" else "match()"
+        name = {"old": "previous (legacy)", "new": "match()", "parallel": "match(workers=cores)"}
+        name = name[system]
         print(
             f"{name:<22}{r['seconds']:>9.1f}{r['cpu']:>9.1f}{r['matches']:>9}"
             f"{r['peak_mib']:>10}{r['run_mib']:>9}"
         )
     if "old" in results:
-        old, new = results["old"], results["new"]
-        print(f"speed-up: {old['seconds'] / new['seconds']:.1f}× wall, ", end="")
-        print(f"{old['cpu'] / new['cpu']:.1f}× CPU")
-        print(f"same matches (every field): {'yes' if old['digest'] == new['digest'] else 'NO'}")
+        old = results["old"]
+        for system in ("new", "parallel"):
+            new = results[system]
+            print(f"{system}: speed-up {old['seconds'] / new['seconds']:.1f}× wall, ", end="")
+            print(f"{old['cpu'] / new['cpu']:.1f}× CPU; same matches (every field): ", end="")
+            print("yes" if old["digest"] == new["digest"] else "NO")
+    if results["new"]["digest"] != results["parallel"]["digest"]:
+        print("parallel run: matches DIFFER from the one-process run")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -90,6 +90,7 @@ class Lexicon:
     weights: dict[str, float]
     default: float = 1.0
     _norms: dict[frozenset[str], float] = field(default_factory=dict, repr=False)
+    _squares: dict[str, float] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_texts(cls, texts: Sequence[str]) -> Lexicon:
@@ -120,7 +121,11 @@ class Lexicon:
         shared = left & right
         if not shared:
             return 0.0
-        dot = sum(self.weight(s) ** 2 for s in shared)
+        squares = self._squares
+        if not squares:  # the same values as `weight(s) ** 2`, looked up once per stem
+            squares.update((s, w**2) for s, w in self.weights.items())
+        missing = self.default**2
+        dot = sum([squares.get(s, missing) for s in shared])
         return min(1.0, dot / (self._norm(left) * self._norm(right)) / LEXICAL_FULL)
 
     def similarity_matrix(self, left: Sequence[Set[str]], right: Sequence[Set[str]]) -> np.ndarray:

@@ -38,6 +38,7 @@ import re
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +50,9 @@ from veilleuse.matching import cpv as cpvmod
 from veilleuse.matching.explain import audience_fit, reservation_fit
 from veilleuse.matching.lexical import Lexicon, actor_words, notice_words, stems
 from veilleuse.matching.lots import rescale
-from veilleuse.matching.pairs import LOT_MIN_TOPIC, PairScorer
+from veilleuse.matching.pairs import LOT_MIN_TOPIC, PairScorer, Scored
 from veilleuse.matching.signals import Signals
+from veilleuse.matching.workers import actor_spans, paused_gc, run_spans
 
 __all__ = ["LOT_MIN_TOPIC", "MatchInputs", "actor_text", "is_open", "match", "prepare_inputs"]
 BLOCK = 1024  # notices per matrix block
@@ -124,6 +126,7 @@ def match(
     min_topic: float | None = None,
     lexicon: Lexicon | None = None,
     floors: Mapping[str, float] | None = None,
+    workers: int = 1,
 ) -> list[Match]:
     """The best `top_k` matches per actor scoring at least `min_score`, best first per actor.
 
@@ -134,23 +137,55 @@ def match(
     notices weigh words by the whole corpus of open notices, as a full run does. `floors`
     (actor id → the k-th best score it already holds) leaves out pairs that cannot beat it: an
     incremental run then scores a new notice only for the actors whose list it can enter.
+    `workers` processes share a large run by blocks of actors (`matching.workers`); the
+    matches are the same whatever their number.
     """
     if min_topic is None:
         min_topic = weights.min_topic
     actors, notices = inputs.actors, inputs.notices
     if not actors or not notices:
         return []
-    notice_stems = [stems(notice_words(n)) for n in notices]  # once: 20k texts outgrow the cache
-    if lexicon is None:
-        lexicon = Lexicon.from_stem_sets(notice_stems)
-    actor_stems = [stems(actor_words(a)) for a in actors]
-    signals = Signals(actors, notices, actor_stems, notice_stems, lexicon)
-    found = _candidates(inputs, signals, weights, today, rejected, min_topic, floors or {})
-    scorer = PairScorer(
-        actors, notices, inputs.actor_vectors, inputs.notice_vectors, inputs.lot_vectors,
-        notice_stems, lexicon, weights, today, min_topic,
-    )  # fmt: skip
-    return _select(found, scorer, weights.top_k)
+    with paused_gc():
+        notice_stems = [stems(notice_words(n)) for n in notices]  # once: 20k texts
+        if lexicon is None:
+            lexicon = Lexicon.from_stem_sets(notice_stems)
+        job = _Job(inputs, weights, today, rejected, min_topic, lexicon, notice_stems, floors)
+        spans = actor_spans(len(actors), len(notices), workers)
+        parts = run_spans(job.run, spans)
+        return [Match.model_validate(fields) for part in parts for fields in part]
+
+
+@dataclass
+class _Job:
+    """One run's shared inputs; `run(start, stop)` matches the actors of rows start..stop."""
+
+    inputs: MatchInputs
+    weights: MatchingSettings
+    today: date
+    rejected: Set[tuple[str, str]]
+    min_topic: float
+    lexicon: Lexicon
+    notice_stems: list[frozenset[str]]
+    floors: Mapping[str, float] | None
+
+    def run(self, start: int, stop: int) -> list[dict[str, Any]]:
+        whole = self.inputs
+        actors = whole.actors[start:stop]
+        inputs = MatchInputs(
+            actors, whole.notices, whole.actor_vectors[start:stop], whole.notice_vectors,
+            whole.lot_vectors,
+        )  # fmt: skip
+        actor_stems = [stems(actor_words(a)) for a in actors]
+        signals = Signals(actors, whole.notices, actor_stems, self.notice_stems, self.lexicon)
+        found = _candidates(
+            inputs, signals, self.weights, self.today, self.rejected, self.min_topic,
+            self.floors or {},
+        )  # fmt: skip
+        scorer = PairScorer(
+            actors, whole.notices, inputs.actor_vectors, whole.notice_vectors, whole.lot_vectors,
+            self.notice_stems, self.lexicon, self.weights, self.today, self.min_topic,
+        )  # fmt: skip
+        return _select(found, scorer, self.weights.top_k)
 
 
 @dataclass
@@ -293,36 +328,36 @@ def _block_signals(
     return sem, lex, close, signals.territory_block(start, stop), use_cpv
 
 
-def _select(found: _Found, scorer: PairScorer, top_k: int) -> list[Match]:
+def _select(found: _Found, scorer: PairScorer, top_k: int) -> list[dict[str, Any]]:
     """Per actor, score candidates by decreasing upper bound until `top_k` exact scores beat
-    the next bound, then keep the best `top_k` (ties in the previous matcher's order)."""
+    the next bound, then keep the best `top_k` (ties in the previous matcher's order) and
+    build their fields and reasons."""
     order = np.lexsort((found.cols, -found.upper, found.rows))
     rows, cols = found.rows[order], found.cols[order]
     upper, bound, partial = found.upper[order], found.bound[order], found.partial[order]
     if not len(rows):
         return []
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]).tolist()
-    out: list[Match] = []
+    out: list[dict[str, Any]] = []
     for first, last in zip(starts, [*starts[1:], len(rows)], strict=True):
         a = int(rows[first])
         ceilings = upper[first:last].tolist()
-        scored: list[tuple[tuple[float, float, float, int], Match]] = []
+        scored: list[tuple[tuple[float, float, float, int], Scored]] = []
         heap: list[float] = []  # the best `top_k` scores so far (a min-heap)
         for k, n in enumerate(cols[first:last].tolist()):
             if len(heap) >= top_k and heap[0] > ceilings[k]:
                 break
-            found_match = scorer.score(a, n)
-            if found_match is None:
+            pair = scorer.score(a, n)
+            if pair is None:
                 continue
             i = first + k
-            key = (-found_match.score, -float(bound[i]), float(partial[i]), n)
-            scored.append((key, found_match))
+            scored.append(((-pair.score, -float(bound[i]), float(partial[i]), n), pair))
             if len(heap) < top_k:
-                heapq.heappush(heap, found_match.score)
-            elif found_match.score > heap[0]:
-                heapq.heapreplace(heap, found_match.score)
+                heapq.heappush(heap, pair.score)
+            elif pair.score > heap[0]:
+                heapq.heapreplace(heap, pair.score)
         scored.sort(key=lambda item: item[0])
-        out.extend(m for _, m in scored[:top_k])
+        out.extend(scorer.explain(pair) for _, pair in scored[:top_k])
     return out
 
 

@@ -9,7 +9,7 @@ fragments; a notice's codes, places and surface words) is computed once per run 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -17,22 +17,22 @@ import numpy as np
 
 from veilleuse.config.settings import MatchingSettings
 from veilleuse.core.deadlines import is_past, start_of_day
-from veilleuse.core.models import Actor, Match, Notice, NoticeKind, Reason
-from veilleuse.matching import cpv as cpvmod
+from veilleuse.core.models import Actor, Notice, NoticeKind
+from veilleuse.matching.cpv import LEVELS
 from veilleuse.matching.explain import (
     actor_fragments,
     audience_fit,
-    deadline_reason,
+    deadline_fields,
     reservation_fit,
-    topic_reasons,
+    topic_reason_fields,
 )
 from veilleuse.matching.lexical import Lexicon, actor_words, keywords, notice_words, stems
 from veilleuse.matching.lots import (
     COSINE_CEIL,
     COSINE_FLOOR,
     LotFit,
-    lot_fits,
     notice_lot_sides,
+    rescale,
     topic_score,
 )
 from veilleuse.matching.territory import territory_fit
@@ -47,6 +47,8 @@ class _ActorSide:
     codes: list[str]
     own: frozenset[str]
     fragments: list[tuple[str, frozenset[str]]]
+    prefixes: list[tuple[int, float, frozenset[str]]]  # CPV prefixes per level, most specific first
+    places: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -56,6 +58,25 @@ class _NoticeSide:
     departments: list[str]
     surface: dict[str, str] | None = None
     lots: list[tuple[frozenset[str], list[str]]] | None = None
+    open_lots: dict[object, list[int]] = field(default_factory=dict)  # per actor family
+
+
+@dataclass(slots=True)
+class Scored:
+    """A pair's exact score and what its reasons need; the reasons are built (`explain`) only
+    for the pairs that make an actor's list, about one in four of those scored."""
+
+    a: int
+    n: int
+    score: float
+    components: dict[str, float]
+    points: dict[str, float]
+    chosen: list[LotFit]
+    close: float
+    notice_code: str | None
+    place: dict[str, Any]
+    slot_name: str
+    slot_params: dict[str, Any] | None
 
 
 def _rescale(cosine: float) -> float:
@@ -63,9 +84,32 @@ def _rescale(cosine: float) -> float:
     return min(1.0, max(0.0, (cosine - COSINE_FLOOR) / (COSINE_CEIL - COSINE_FLOOR)))
 
 
+def _prefix_levels(codes: list[str]) -> list[tuple[int, float, frozenset[str]]]:
+    return [(length, value, frozenset(c[:length] for c in codes)) for length, value in LEVELS]
+
+
+def _best_cpv(
+    levels: list[tuple[int, float, frozenset[str]]], codes: list[str]
+) -> tuple[float, str | None]:
+    """`cpv.best_cpv_pair` (closeness and notice code) with the actor's prefixes as sets: the
+    first notice code reaching the best level wins, as there."""
+    best, best_code = 0.0, None
+    for code in codes:
+        for length, value, prefixes in levels:
+            if value <= best:
+                break
+            if code[:length] in prefixes:
+                best, best_code = value, code
+                break
+        if best == 1.0:
+            break
+    return best, best_code
+
+
 class PairScorer:
-    """Scores pairs of one run: `score(a, n)` is the match of actor row `a` and notice row `n`
-    (or None), with what one side alone decides computed on first use and kept."""
+    """Scores pairs of one run: `score(a, n)` is the exact score of actor row `a` and notice
+    row `n` (or None), `explain` turns a kept one into its `Match` with reasons; what one side
+    alone decides is computed on first use and kept."""
 
     def __init__(
         self,
@@ -92,12 +136,14 @@ class PairScorer:
         side = self._actors.get(a)
         if side is None:
             actor = self.actors[a]
+            codes = actor.cpv_codes()
             side = _ActorSide(
                 actor,
                 self.actor_vectors[a],
-                actor.cpv_codes(),
+                codes,
                 stems(actor_words(actor)),
                 actor_fragments(actor),
+                _prefix_levels(codes),
             )
             self._actors = {a: side}  # candidates come actor by actor: keep the current one
         return side
@@ -111,22 +157,19 @@ class PairScorer:
             )
         return side
 
-    def score(self, a: int, n: int) -> Match | None:
-        """The exact score, lots and reasons of one pair; None when it does not hold."""
+    def score(self, a: int, n: int) -> Scored | None:
+        """The exact score of one pair, without its reasons; None when it does not hold."""
         act, side = self._actor(a), self._notice(n)
         actor, notice, w = act.actor, side.notice, self.w
-        theirs = self.notice_stems[n]
         semantic = _rescale(float(act.vector @ self.notice_vectors[n]))
-        lexical = self.lexicon.similarity(act.own, theirs)
-        close, _, notice_code = cpvmod.best_cpv_pair(act.codes, side.codes)
+        lexical = self.lexicon.similarity(act.own, self.notice_stems[n])
+        close, notice_code = _best_cpv(act.prefixes, side.codes)
         has_cpv = bool(act.codes and side.codes)
         departments = side.departments
         chosen: list[LotFit] = []
         lot_vecs = self.lot_vectors.get(notice.uid)
         if lot_vecs is not None and len(lot_vecs):
-            if side.lots is None:
-                side.lots = notice_lot_sides(notice)
-            found = self._lots(act, notice, lot_vecs, side.lots)
+            found = self._lots(act, side, lot_vecs)
             if found is None:
                 return None
             chosen, lot_semantic, lexical_cap, open_cpv, lot_deps = found
@@ -138,7 +181,7 @@ class PairScorer:
             departments = lot_deps or departments
         if topic_score(w, semantic, lexical, close, has_cpv) < self.min_topic:
             return None
-        territory, place = territory_fit(actor, departments)
+        territory, place = self._place(act, departments)
         slot_name, slot, slot_params = _slot(actor, notice, chosen, territory)
         if slot is None:
             return None
@@ -161,57 +204,91 @@ class PairScorer:
         score = round(min(100.0, sum(points.values())), 1)
         if score < w.min_score:
             return None
+        return Scored(
+            a, n, score, components, points, chosen, close, notice_code, place, slot_name,
+            slot_params,
+        )  # fmt: skip
+
+    def explain(self, scored: Scored) -> dict[str, Any]:
+        """The fields of a scored pair's `Match`, with its reasons as data (validated by the
+        caller, in one call per match)."""
+        act, side = self._actor(scored.a), self._notice(scored.n)
+        actor, notice, points = act.actor, side.notice, scored.points
+        theirs = self.notice_stems[scored.n]
         if side.surface is None:
             side.surface = keywords(notice_words(notice))
-        reasons = topic_reasons(
-            actor, notice, chosen, act.own & theirs, self.lexicon,
+        reasons = topic_reason_fields(
+            actor, notice, scored.chosen, act.own & theirs, self.lexicon,
             points["semantic"] + points["lexical"], fragments=act.fragments,
             surface=side.surface, theirs=theirs,
         )  # fmt: skip
-        if close > 0 and notice_code is not None:
-            cpv_params = {"code": notice_code, "closeness": close}
-            reasons.append(Reason(code="cpv", params=cpv_params, weight=points["cpv"]))
-        reasons.append(Reason(code="territory", params=place, weight=points["territory"]))
-        if slot_params:
-            reasons.append(Reason(code=slot_name, params=slot_params, weight=points[slot_name]))
-        reasons = sorted(reasons, key=lambda r: -r.weight)
-        deadline = deadline_reason(notice.deadline)
+        if scored.close > 0 and scored.notice_code is not None:
+            cpv_params = {"code": scored.notice_code, "closeness": scored.close}
+            reasons.append({"code": "cpv", "params": cpv_params, "weight": points["cpv"]})
+        place = dict(scored.place)
+        reasons.append({"code": "territory", "params": place, "weight": points["territory"]})
+        name = scored.slot_name
+        if scored.slot_params:
+            params = dict(scored.slot_params)
+            reasons.append({"code": name, "params": params, "weight": points[name]})
+        reasons.sort(key=lambda r: -r["weight"])
+        deadline = deadline_fields(notice.deadline)
         if deadline:
             reasons.append(deadline)
         for r in reasons:
-            r.weight = round(r.weight, 1)
-        return Match(
-            actor_id=actor.id,
-            notice_uid=notice.uid,
-            score=score,
-            lot_ids=[f.lot.id for f in chosen],
-            components=components,
-            reasons=reasons,
-        )
+            r["weight"] = round(r["weight"], 1)
+        return {
+            "actor_id": actor.id,
+            "notice_uid": notice.uid,
+            "score": scored.score,
+            "lot_ids": [f.lot.id for f in scored.chosen],
+            "components": scored.components,
+            "reasons": reasons,
+        }
 
-    def _lots(
-        self,
-        act: _ActorSide,
-        notice: Notice,
-        lot_vecs: np.ndarray,
-        sides: list[tuple[frozenset[str], list[str]]],
-    ) -> Any:
+    def _place(self, act: _ActorSide, departments: list[str]) -> tuple[float, dict[str, Any]]:
+        """`territory_fit`, kept per actor and place (an actor meets the same places often)."""
+        key = tuple(departments)
+        found = act.places.get(key)
+        if found is None:
+            found = act.places[key] = territory_fit(act.actor, departments)
+        return found
+
+    def _open_lots(self, act: _ActorSide, side: _NoticeSide) -> list[int]:
+        """The lots an actor of this family may bid for (reservation) that are still open: both
+        rules depend on the family and the notice only, so they are kept per family."""
+        family = act.actor.family
+        found = side.open_lots.get(family)
+        if found is None:
+            found = side.open_lots[family] = [
+                i
+                for i, lot in enumerate(side.notice.lots)
+                if reservation_fit(act.actor, lot.reserved, lot.reserved_kinds, None)[0] is not None
+                and not is_past(lot.deadline, self.day_start)
+            ]
+        return found
+
+    def _lots(self, act: _ActorSide, side: _NoticeSide, lot_vecs: np.ndarray) -> Any:
         """The lots this actor may bid for and fits: (chosen, best lot semantic, lexical cap or
         None, (cpv, code, has_cpv) on the open lots or None, their départements); None when
-        no lot holds."""
-        actor = act.actor
-        every = lot_fits(
-            actor, act.vector, notice, lot_vecs, self.w, self.lexicon, own_stems=act.own,
-            codes=act.codes, lot_sides=sides,
-        )  # fmt: skip
-        fits = [
-            f
-            for f in every
-            if reservation_fit(actor, f.lot.reserved, f.lot.reserved_kinds, None)[0] is not None
-            and not is_past(f.lot.deadline, self.day_start)
-        ]
-        if not fits:
+        no lot holds. The fits are `lots.lot_fits`'s, computed for the open lots only."""
+        notice, w = side.notice, self.w
+        allowed = self._open_lots(act, side)
+        if not allowed:
             return None
+        if side.lots is None:
+            side.lots = notice_lot_sides(notice)
+        sims = rescale(lot_vecs @ act.vector)
+        fits = []
+        for i in allowed:
+            lot, (lot_stems, places) = notice.lots[i], side.lots[i]
+            lot_codes = lot.cpv or notice.cpv
+            close = _best_cpv(act.prefixes, lot_codes)[0]
+            lex = self.lexicon.similarity(act.own, lot_stems)
+            terr = self._place(act, places)[0]
+            sem = float(sims[i])
+            topic = topic_score(w, sem, lex, close, bool(act.codes and lot_codes))
+            fits.append(LotFit(lot, sem, lex, close, terr, topic, topic * (0.6 + 0.4 * terr)))
         lexical_cap, cpv = None, None
         if len(fits) < len(notice.lots):  # judge the subject on the lots the actor may bid for
             open_lots = [f.lot for f in fits]
@@ -219,7 +296,7 @@ class PairScorer:
             text += " ".join(f" {lot.title or ''} {lot.description or ''}" for lot in open_lots)
             lexical_cap = self.lexicon.similarity(act.own, stems(text))
             codes = [c for lot in open_lots for c in lot.cpv] or notice.cpv
-            close, _, notice_code = cpvmod.best_cpv_pair(act.codes, codes)
+            close, notice_code = _best_cpv(act.prefixes, codes)
             cpv = (close, notice_code, bool(act.codes and codes))
         fits.sort(key=lambda f: -f.topic)
         chosen = [f for f in fits if f.topic >= LOT_MIN_TOPIC]
