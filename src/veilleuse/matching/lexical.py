@@ -109,11 +109,19 @@ class Lexicon:
     def weight(self, stem_: str) -> float:
         return self.weights.get(stem_, self.default)
 
+    def _square_table(self) -> dict[str, float]:
+        """`weight(s) ** 2` of every known stem, computed once (the same values)."""
+        if not self._squares:
+            self._squares.update((s, w**2) for s, w in self.weights.items())
+        return self._squares
+
     def _norm(self, items: Set[str]) -> float:
         key = items if isinstance(items, frozenset) else frozenset(items)
         found = self._norms.get(key)
         if found is None:
-            found = self._norms[key] = math.sqrt(sum(self.weight(s) ** 2 for s in items))
+            squares, missing = self._square_table(), self.default**2
+            found = math.sqrt(sum([squares.get(s, missing) for s in items]))
+            self._norms[key] = found
         return found
 
     def similarity(self, left: Set[str], right: Set[str]) -> float:
@@ -121,10 +129,7 @@ class Lexicon:
         shared = left & right
         if not shared:
             return 0.0
-        squares = self._squares
-        if not squares:  # the same values as `weight(s) ** 2`, looked up once per stem
-            squares.update((s, w**2) for s, w in self.weights.items())
-        missing = self.default**2
+        squares, missing = self._square_table(), self.default**2
         dot = sum([squares.get(s, missing) for s in shared])
         return min(1.0, dot / (self._norm(left) * self._norm(right)) / LEXICAL_FULL)
 

@@ -49,7 +49,7 @@ from veilleuse.core.models import Actor, Lot, Match, Notice, NoticeKind, NoticeS
 from veilleuse.matching import cpv as cpvmod
 from veilleuse.matching.explain import audience_fit, reservation_fit
 from veilleuse.matching.lexical import Lexicon, actor_words, notice_words, stems
-from veilleuse.matching.lots import rescale
+from veilleuse.matching.lots import COSINE_CEIL, COSINE_FLOOR
 from veilleuse.matching.pairs import LOT_MIN_TOPIC, PairScorer, Scored
 from veilleuse.matching.signals import Signals
 from veilleuse.matching.workers import actor_spans, paused_gc, run_spans
@@ -226,16 +226,12 @@ def _candidates(
         stop = min(start + BLOCK, len(notices))
         sem, lex, close, terr, use_cpv = _block_signals(inputs, signals, start, stop)
         slot, simple = slots.block(start, stop)
-        topical = w.weight_semantic * sem + w.weight_lexical * lex + w.weight_cpv * close * use_cpv
-        den32 = np.where(use_cpv, np.float32(_base(w) + w.weight_cpv), np.float32(_base(w)))
-        slot_or_ceiling = np.where(
-            simple[None, :], np.nan_to_num(slot), rough_ceilings[None, start:stop]
-        )
-        rough = topical + w.weight_territory * terr + w.weight_reserved * slot_or_ceiling
-        rough = 100 * rough / den32 + np.float32(SLACK + 0.01)
+        rough = _rough(w, sem, lex, close, terr, use_cpv, slot, simple, rough_ceilings[start:stop])
         need = np.maximum(floor.values, w.min_score - ROUNDING)[:, None]
         rows, cols = np.nonzero((rough >= need) & opened[None, start:stop])
-        t, u, tr = topical[rows, cols], use_cpv[rows, cols], terr[rows, cols]
+        u, tr = use_cpv[rows, cols], terr[rows, cols]
+        t = w.weight_semantic * sem[rows, cols] + w.weight_lexical * lex[rows, cols]
+        t += w.weight_cpv * close[rows, cols] * u  # the block's topical part, element by element
         den = _base(w) + w.weight_cpv * u
         topic = t / (w.weight_semantic + w.weight_lexical + w.weight_cpv * u)
         partial = 100 * (t + w.weight_territory * tr) / den
@@ -256,6 +252,38 @@ def _candidates(
     rows, cols, upper, bound, partial = (np.concatenate(p) for p in zip(*parts, strict=True))
     kept = upper >= floor.values[rows]
     return _Found(rows[kept], cols[kept], upper[kept], bound[kept], partial[kept])
+
+
+def _rough(
+    w: MatchingSettings,
+    sem: np.ndarray,
+    lex: np.ndarray,
+    close: np.ndarray,
+    terr: np.ndarray,
+    use_cpv: np.ndarray,
+    slot: np.ndarray,
+    simple: np.ndarray,
+    ceilings: np.ndarray,
+) -> np.ndarray:
+    """(A, B) float32 estimate of every pair's score plus a margin over its rounding, on two
+    buffers (this runs over every pair): the slot is exact for simple notices (NaN: excluded,
+    counted 0 here) and its ceiling for multi-lot ones."""
+    out = np.multiply(sem, np.float32(w.weight_semantic))
+    tmp = np.multiply(lex, np.float32(w.weight_lexical))
+    out += tmp
+    np.multiply(close, np.float32(w.weight_cpv), out=tmp)
+    tmp *= use_cpv
+    out += tmp
+    np.multiply(terr, np.float32(w.weight_territory), out=tmp)
+    out += tmp
+    np.copyto(tmp, np.where(simple, 0.0, ceilings).astype(np.float32)[None, :])
+    np.copyto(tmp, slot, where=simple[None, :] & ~np.isnan(slot))
+    tmp *= np.float32(w.weight_reserved)
+    out += tmp
+    scale = np.float32(100 / _base(w)), np.float32(100 / (_base(w) + w.weight_cpv))
+    np.multiply(out, np.where(use_cpv, scale[1], scale[0]), out=out)
+    out += np.float32(SLACK + 0.01)
+    return out
 
 
 def _base(w: MatchingSettings) -> float:
@@ -317,11 +345,13 @@ def _block_signals(
             columns.append(j)
             stacks.append(lots)
     if stacks:
-        per_lot = inputs.actor_vectors @ np.concatenate(stacks).T
+        per_lot = np.concatenate(stacks) @ inputs.actor_vectors.T  # (lots, A): rows reduce fast
         offsets = np.cumsum([0] + [len(x) for x in stacks[:-1]])
-        best_lot = np.maximum.reduceat(per_lot, offsets, axis=1)
-        sem[:, columns] = np.maximum(sem[:, columns], best_lot)
-    sem = rescale(sem)
+        best_lot = np.maximum.reduceat(per_lot, offsets, axis=0)
+        sem[:, columns] = np.maximum(sem[:, columns], best_lot.T)
+    np.subtract(sem, COSINE_FLOOR, out=sem)  # `lots.rescale`, in place: the same values
+    np.divide(sem, COSINE_CEIL - COSINE_FLOOR, out=sem)
+    np.clip(sem, 0.0, 1.0, out=sem)
     has_cpv = np.array([bool(c) for c in signals.notice_codes[start:stop]])
     use_cpv = signals.has_actor_cpv[:, None] & has_cpv[None, :]
     lex, close = signals.lexical(start, stop), signals.cpv(start, stop)

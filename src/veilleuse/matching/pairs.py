@@ -9,6 +9,7 @@ fragments; a notice's codes, places and surface words) is computed once per run 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,7 +33,6 @@ from veilleuse.matching.lots import (
     COSINE_FLOOR,
     LotFit,
     notice_lot_sides,
-    rescale,
     topic_score,
 )
 from veilleuse.matching.territory import territory_fit
@@ -70,7 +70,7 @@ class Scored:
     n: int
     score: float
     components: dict[str, float]
-    points: dict[str, float]
+    weights: tuple[float, ...]  # of the components, in their order
     chosen: list[LotFit]
     close: float
     notice_code: str | None
@@ -82,6 +82,12 @@ class Scored:
 def _rescale(cosine: float) -> float:
     """`lots.rescale` on one float, without NumPy's per-call cost (same operations)."""
     return min(1.0, max(0.0, (cosine - COSINE_FLOOR) / (COSINE_CEIL - COSINE_FLOOR)))
+
+
+def _points(weights: tuple[float, ...], components: Iterable[float]) -> list[float]:
+    """Each component's part of the score, out of 100 (weights normalised to sum to 1)."""
+    den = sum(weights)
+    return [100 * weight * value / den for weight, value in zip(weights, components, strict=True)]
 
 
 def _prefix_levels(codes: list[str]) -> list[tuple[int, float, frozenset[str]]]:
@@ -192,20 +198,15 @@ class PairScorer:
             "territory": territory,
             slot_name: slot,
         }
-        weight_of = {
-            "semantic": w.weight_semantic,
-            "lexical": w.weight_lexical,
-            "cpv": w.weight_cpv if has_cpv else 0.0,
-            "territory": w.weight_territory,
-            slot_name: w.weight_reserved,
-        }
-        den = sum(weight_of.values())
-        points = {k: 100 * weight_of[k] * components[k] / den for k in components}
-        score = round(min(100.0, sum(points.values())), 1)
+        weights = (
+            w.weight_semantic, w.weight_lexical, w.weight_cpv if has_cpv else 0.0,
+            w.weight_territory, w.weight_reserved,
+        )  # fmt: skip
+        score = round(min(100.0, sum(_points(weights, components.values()))), 1)
         if score < w.min_score:
             return None
         return Scored(
-            a, n, score, components, points, chosen, close, notice_code, place, slot_name,
+            a, n, score, components, weights, chosen, close, notice_code, place, slot_name,
             slot_params,
         )  # fmt: skip
 
@@ -213,7 +214,8 @@ class PairScorer:
         """The fields of a scored pair's `Match`, with its reasons as data (validated by the
         caller, in one call per match)."""
         act, side = self._actor(scored.a), self._notice(scored.n)
-        actor, notice, points = act.actor, side.notice, scored.points
+        actor, notice, components = act.actor, side.notice, scored.components
+        points = dict(zip(components, _points(scored.weights, components.values()), strict=True))
         theirs = self.notice_stems[scored.n]
         if side.surface is None:
             side.surface = keywords(notice_words(notice))
@@ -278,7 +280,10 @@ class PairScorer:
             return None
         if side.lots is None:
             side.lots = notice_lot_sides(notice)
-        sims = rescale(lot_vecs @ act.vector)
+        sims = lot_vecs @ act.vector  # `lots.rescale` in place (np.clip costs more per call)
+        np.subtract(sims, COSINE_FLOOR, out=sims)
+        np.divide(sims, COSINE_CEIL - COSINE_FLOOR, out=sims)
+        np.minimum(np.maximum(sims, 0.0, out=sims), 1.0, out=sims)
         fits = []
         for i in allowed:
             lot, (lot_stems, places) = notice.lots[i], side.lots[i]

@@ -53,21 +53,26 @@ class Signals:
         weights = {s: lexicon.weight(s) for s in vocab}
         self.actor_lex = _indicator(actor_stems, self.stem_index, weights)
         self.stem_weights = weights
-        self.actor_norms = np.array([lexicon._norm(x) for x in actor_stems], np.float64)
+        self.actor_scale = _inverse([lexicon._norm(x) for x in actor_stems]) / LEXICAL_FULL
+        self.notice_lex = _indicator(notice_stems, self.stem_index, weights)  # rows sliced
+        self.notice_scale = _inverse([lexicon._norm(x) for x in notice_stems])
         self.notice_codes = [n.all_cpv() for n in notices]
         self.notice_deps = [n.all_departments() for n in notices]
-        self.cpv_levels = []  # (length, value, index, actor indicator), least specific first
+        self.cpv_levels = []  # (length, value, actor and notice indicators), least specific first
         for length, value in reversed(LEVELS):
             actor_sets = [{c[:length] for c in a.cpv_codes()} for a in actors]
             prefixes = set().union(*actor_sets) if actor_sets else set()
             index = {p: i for i, p in enumerate(sorted(prefixes))}
-            self.cpv_levels.append((length, value, index, _indicator(actor_sets, index)))
+            notice_sets = [{c[:length] for c in cs} for cs in self.notice_codes]
+            tables = _indicator(actor_sets, index), _indicator(notice_sets, index)
+            self.cpv_levels.append((length, value, *tables))
         self.has_actor_cpv = np.array([bool(a.cpv_codes()) for a in actors])
         self._territory_table(actors)
 
     def _territory_table(self, actors: Sequence[Actor]) -> None:
-        """(A, D) value of a notice placed in each known département: 1 own, 0.8 within the
-        radius, 0.6 neighbour, else 0; actors without any place get 0.5 everywhere."""
+        """(A, D + 1) value of a notice placed in each known département: 1 own, 0.8 within
+        the radius, 0.6 neighbour, else 0; actors without any place get 0.5 everywhere; the
+        last column (a notice placed nowhere: national) is 0.5."""
         deps = sorted({d for ds in self.notice_deps for d in ds})
         self.dep_index = {d: i for i, d in enumerate(deps)}
         table = np.zeros((len(actors), len(deps)), np.float32)
@@ -83,24 +88,21 @@ class Signals:
                     table[i, self.dep_index[dep]] = 1.0
         unknown = [not a.territory.departments and a.territory.latitude is None for a in actors]
         table[np.array(unknown, bool), :] = 0.5
-        self.territory = table
+        self.territory = np.hstack([table, np.full((len(actors), 1), 0.5, np.float32)])
 
     def lexical(self, start: int, stop: int) -> np.ndarray:
-        """(A, B) `Lexicon.similarity` of every actor with notices start..stop, float32."""
-        block = self.notice_stems[start:stop]
-        right = _indicator(block, self.stem_index, self.stem_weights)
-        dot = (self.actor_lex @ right.T).toarray()
-        norms = np.outer(self.actor_norms, [self.lexicon._norm(x) for x in block])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cos = np.where(norms > 0, dot / norms, 0.0)
-        return np.clip(cos / LEXICAL_FULL, 0.0, 1.0).astype(np.float32)
+        """(A, B) `Lexicon.similarity` of every actor with notices start..stop, float32 (in
+        place on one buffer: this runs over every pair of the run)."""
+        out = (self.actor_lex @ self.notice_lex[start:stop].T).toarray()
+        out *= self.actor_scale[:, None]
+        out *= self.notice_scale[None, start:stop]
+        return np.minimum(out, 1.0, out=out)
 
     def cpv(self, start: int, stop: int) -> np.ndarray:
         """(A, B) best CPV closeness, the most specific shared prefix level winning."""
-        codes = self.notice_codes[start:stop]
-        out = np.zeros((len(self.has_actor_cpv), len(codes)), np.float32)
-        for length, value, index, actor_side in self.cpv_levels:
-            right = _indicator([{c[:length] for c in cs} for cs in codes], index)
+        out = np.zeros((len(self.has_actor_cpv), stop - start), np.float32)
+        for _, value, actor_side, notice_side in self.cpv_levels:
+            right = notice_side[start:stop]
             if not right.nnz:
                 continue
             hit = (actor_side @ right.T).toarray() > 0
@@ -110,13 +112,19 @@ class Signals:
     def territory_block(self, start: int, stop: int) -> np.ndarray:
         """(A, B) territory component: the best of the notice's départements, 0.5 when none."""
         deps = self.notice_deps[start:stop]
-        out = np.full((self.territory.shape[0], len(deps)), 0.5, np.float32)
+        nowhere = self.territory.shape[1] - 1  # the last column: 0.5 for every actor
         width = max((len(ds) for ds in deps), default=0)
-        for k in range(width):
+        first = [self.dep_index[ds[0]] if ds else nowhere for ds in deps]
+        out = self.territory.take(first, axis=1)
+        for k in range(1, width):
             cols = [j for j, ds in enumerate(deps) if len(ds) > k]
-            values = self.territory[:, [self.dep_index[deps[j][k]] for j in cols]]
-            if k == 0:
-                out[:, cols] = values
-            else:
-                out[:, cols] = np.maximum(out[:, cols], values)
+            values = self.territory.take([self.dep_index[deps[j][k]] for j in cols], axis=1)
+            out[:, cols] = np.maximum(out[:, cols], values)
         return out
+
+
+def _inverse(norms: list[float]) -> np.ndarray:
+    """1 / norm as float32, 0 for an empty set (its similarity with anything is 0)."""
+    values = np.asarray(norms, np.float64)
+    with np.errstate(divide="ignore"):
+        return np.where(values > 0, 1.0 / values, 0.0).astype(np.float32)
