@@ -63,9 +63,9 @@ def test_forked_workers_give_the_matches_of_one_process(
     forked: list[int] = []
     real_run = workers.run_spans
 
-    def counting(work, spans):  # type: ignore[no-untyped-def]
+    def counting(work, spans, finish):  # type: ignore[no-untyped-def]
         forked.append(len(spans))
-        return real_run(work, spans)
+        return real_run(work, spans, finish)
 
     monkeypatch.setattr("veilleuse.matching.matching.run_spans", counting)
     many = match(real_inputs, MatchingSettings(), today=TODAY, workers=count)
@@ -83,8 +83,8 @@ def test_a_worker_that_dies_has_its_block_run_here() -> None:
             os._exit(1)  # a worker killed mid-block
         return [{"row": r} for r in range(start, stop)]
 
-    parts = workers.run_spans(work, [(0, 2), (2, 5)])
-    assert parts == [[{"row": 0}, {"row": 1}], [{"row": 2}, {"row": 3}, {"row": 4}]]
+    parts = workers.run_spans(work, [(0, 2), (2, 5)], lambda rows: [r["row"] for r in rows])
+    assert parts == [[0, 1], [2, 3, 4]]
 
 
 def test_the_garbage_collector_is_restored_as_it_was() -> None:

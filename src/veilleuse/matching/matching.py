@@ -151,8 +151,12 @@ def match(
             lexicon = Lexicon.from_stem_sets(notice_stems)
         job = _Job(inputs, weights, today, rejected, min_topic, lexicon, notice_stems, floors)
         spans = actor_spans(len(actors), len(notices), workers)
-        parts = run_spans(job.run, spans)
-        return [Match.model_validate(fields) for part in parts for fields in part]
+        parts = run_spans(job.run, spans, _validated)
+        return [found for part in parts for found in part]
+
+
+def _validated(part: list[dict[str, Any]]) -> list[Match]:
+    return [Match.model_validate(fields) for fields in part]
 
 
 @dataclass
