@@ -59,6 +59,9 @@ class _NoticeSide:
     surface: dict[str, str] | None = None
     lots: list[tuple[frozenset[str], list[str]]] | None = None
     open_lots: dict[object, list[int]] = field(default_factory=dict)  # per actor family
+    slots: dict[tuple[object, ...], tuple[str, float | None, dict[str, Any] | None]] = field(
+        default_factory=dict
+    )  # `_slot` without chosen lots, per actor family and legal form
 
 
 @dataclass(slots=True)
@@ -188,7 +191,14 @@ class PairScorer:
         if topic_score(w, semantic, lexical, close, has_cpv) < self.min_topic:
             return None
         territory, place = self._place(act, departments)
-        slot_name, slot, slot_params = _slot(actor, notice, chosen, territory)
+        if chosen or (territory == 0.0 and notice.kind is NoticeKind.FUNDING_CALL):
+            slot_name, slot, slot_params = _slot(actor, notice, chosen, territory)
+        else:  # without lots it depends on the actor's family and legal form only
+            key = (actor.family, actor.legal_form)
+            found_slot = side.slots.get(key)
+            if found_slot is None:
+                found_slot = side.slots[key] = _slot(actor, notice, chosen, territory)
+            slot_name, slot, slot_params = found_slot
         if slot is None:
             return None
         components = {
