@@ -40,6 +40,7 @@ from veilleuse.core.models import (
     Places,
 )
 from veilleuse.core.models import Territory as Place
+from veilleuse.matching import incremental
 from veilleuse.matching.lexical import Lexicon
 from veilleuse.records import actors as actor_records
 from veilleuse.records import matches as match_records
@@ -172,7 +173,12 @@ def constant_rarity(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def twins(tmp_path: Path, constant_rarity: None) -> Iterator[Twins]:
+def twins(
+    tmp_path: Path, constant_rarity: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Twins]:
+    """Two worlds; an incremental run never turns full (in worlds this small, one changed
+    actor is a third of the pairs)."""
+    monkeypatch.setattr(incremental, "FULL_SHARE", 1.0)
     with ExitStack() as stack:
         yield Twins(stack, tmp_path, top_k=2)
 
@@ -262,6 +268,23 @@ def test_a_refilled_actor_gets_suggestions_too(twins: Twins) -> None:
     assert expired.refilled == 1
     if "boamp:m1" in held(twins.incremental, "jardins"):
         assert "jardins" in twins.incremental.suggestions()["boamp:m1"]["members"]
+
+
+def test_a_run_that_would_score_most_pairs_is_full(tmp_path: Path, constant_rarity: None) -> None:
+    """Both cleaning actors lose c1 (closed): refilled, they are two thirds of the actors
+    against every open notice, more than half a full run's pairs, so the run is full."""
+    other = CLEANING.model_copy(update={"id": "vitres", "name": "Vitres"})
+    with ExitStack() as stack:
+        world = World(stack, tmp_path / "w", top_k=1)
+        actor_records.upsert_actors(world.ctx.records, [GARDENS, CLEANING, other])
+        world.store.write(GARDEN_NOTICES[1:] + CLEANING_NOTICES)
+        match_stage(world.ctx, NOW)
+        assert set(held(world, "proprete") + held(world, "vitres")) == {"boamp:c1"}
+        closed = CLEANING_NOTICES[0].model_copy(update={"status": NoticeStatus.CLOSED})
+        world.store.write([closed.with_hash()])
+        report = match_stage(world.ctx, NOW)
+        assert (report.mode, report.refilled) == ("full", 0)
+        assert held(world, "proprete") and "boamp:c1" not in held(world, "proprete")
 
 
 def test_a_second_run_while_one_holds_the_lock_scores_nothing(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ started while another holds the lock scores nothing (`mode` "skipped").
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -24,6 +25,7 @@ from veilleuse.core.models import (
     Actor,
     GroupedBidSuggestion,
     Match,
+    Notice,
     NoticeKind,
     NoticeStatus,
 )
@@ -58,7 +60,7 @@ class MatchRunReport:
     seconds: float
     mode: str = "full"  # full | incremental | skipped (another run held the lock)
     new_notices: int = 0  # new or changed notices, scored against every actor
-    changed_actors: int = 0  # changed or refilled actors, scored against the other open notices
+    changed_actors: int = 0  # changed or refilled actors, scored against every open notice
     removed: int = 0  # stored matches dropped (closed notices, inactive actors, beyond top_k)
     refilled: int = 0  # of `changed_actors`, unchanged actors whose full list lost a match
 
@@ -102,8 +104,10 @@ def _run(ctx: Context, now: datetime, full: bool) -> MatchRunReport:
     )
     before: Scored = [] if plan.full else match_state.stored_scores(records)
     plan = plan.with_refilled(actors_to_refill(plan, before, rejected, settings.top_k))
+    if not plan.full and plan.cheaper_in_full:
+        plan = plan.as_full()
     lexicon = Lexicon.from_stem_sets([stems(notice_words(n)) for n in notices])
-    found, inputs = _score(ctx, plan, before, rejected, today, lexicon)
+    found, inputs = _score(ctx, plan, notices, before, rejected, today, lexicon)
     changed, fresh = {a.id for a in plan.changed_actors}, {n.uid for n in plan.new_notices}
     if plan.full:
         match_records.reset_matches(records)
@@ -147,25 +151,30 @@ def _run(ctx: Context, now: datetime, full: bool) -> MatchRunReport:
 def _score(
     ctx: Context,
     plan: MatchPlan,
+    notices: list[Notice],
     stored: Scored,
     rejected: set[tuple[str, str]],
     today: date,
     lexicon: Lexicon,
 ) -> tuple[list[Match], MatchInputs | None]:
-    """New notices × every actor, then changed (and refilled) actors × the other open notices;
-    word rarity over every open notice in both. Also returns the first pass's inputs."""
+    """New notices × the unchanged actors (above their floors), then changed and refilled
+    actors × every open notice, in the store's order as in a full run; word rarity over every
+    open notice in both. Also returns the inputs of the second pass (every actor × every open
+    notice in a full run, for its suggestions)."""
     settings = ctx.settings.matching
+    changed = {a.id for a in plan.changed_actors}
+    rest = [a for a in plan.actors if a.id not in changed]
     found: list[Match] = []
-    inputs = None
-    if plan.new_notices and plan.actors:
-        inputs = prepare_inputs(plan.actors, plan.new_notices, ctx.embedder)
-        floors = {} if plan.full else _floors(ctx, plan, stored, rejected)
+    if plan.new_notices and rest:
+        inputs = prepare_inputs(rest, plan.new_notices, ctx.embedder)
+        floors = _floors(ctx, plan, stored, rejected)
         found.extend(
             match(inputs, settings, today=today, rejected=rejected, lexicon=lexicon, floors=floors)
         )
-    if plan.changed_actors and plan.other_notices:
-        other = prepare_inputs(plan.changed_actors, plan.other_notices, ctx.embedder)
-        found.extend(match(other, settings, today=today, rejected=rejected, lexicon=lexicon))
+    if not (plan.changed_actors and notices):
+        return found, None
+    inputs = prepare_inputs(plan.changed_actors, notices, ctx.embedder)
+    found.extend(match(inputs, settings, today=today, rejected=rejected, lexicon=lexicon))
     return found, inputs
 
 
@@ -197,19 +206,35 @@ def _suggest(
     lexicon: Lexicon,
 ) -> list[GroupedBidSuggestion]:
     """Grouped-bid suggestions from the stored matches of every notice whose matches changed
-    (every open notice in a full run), as a full run makes them; the others keep theirs."""
+    (every open notice in a full run), as a full run makes them; the others keep theirs. A
+    team needs only who matched and how well: the (actor, notice, score) rows, in actor order
+    in both kinds of run (the order breaks ties between territories' teams)."""
     records, open_uids = ctx.records, plan.notice_keys.keys()
     if plan.full:
-        touched, matches = set(open_uids), sorted(found, key=lambda m: m.actor_id)
+        touched = set(open_uids)
+        scored = [(m.actor_id, m.notice_uid, m.score) for m in found]
     else:
-        after = match_state.stored_scores(records)
-        touched = touched_notices(plan, before, after) & open_uids
-        teams = [n for n in plan.new_notices + plan.other_notices if n.uid in touched]
-        teams = [n for n in teams if n.kind is not NoticeKind.FUNDING_CALL and work_units(n)]
-        matches = match_state.matches_of(records, {n.uid for n in teams})
+        scored = match_state.stored_scores(records)
+        touched = touched_notices(plan, before, scored) & open_uids
+    count = Counter(uid for _, uid, _ in scored)
+    teams = [
+        n
+        for n in plan.new_notices + plan.other_notices
+        if n.uid in touched and count[n.uid] >= 2
+        and n.kind is not NoticeKind.FUNDING_CALL and work_units(n)
+    ]  # fmt: skip
+    uids = {n.uid for n in teams}
+    matches = [
+        Match.model_construct(actor_id=actor_id, notice_uid=uid, score=score)
+        for actor_id, uid, score in sorted(scored)
+        if uid in uids
+    ]
+    if not matches:
+        inputs = None
+    elif inputs is None or not plan.full:
         held = {m.actor_id for m in matches}
         involved = [a for a in plan.actors if a.id in held]
-        inputs = prepare_inputs(involved, teams, ctx.embedder) if matches else None
+        inputs = prepare_inputs(involved, teams, ctx.embedder)
     suggestions = suggest_within_territories(ctx, inputs, matches, lexicon) if inputs else []
     match_state.replace_suggestions(records, suggestions, notices=touched, open_notices=open_uids)
     return suggestions

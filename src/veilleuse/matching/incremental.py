@@ -20,6 +20,8 @@ from veilleuse.config.settings import MatchingSettings
 from veilleuse.core.deadlines import is_past, start_of_day
 from veilleuse.core.models import Actor, Notice, compute_content_hash
 
+FULL_SHARE = 0.5  # measured: at 55 % of a full run's pairs, an incremental run cost as much
+
 
 def matching_version(settings: MatchingSettings, model: str) -> str:
     """A short hash of what every score depends on besides the two sides."""
@@ -63,6 +65,7 @@ class MatchPlan:
     full: bool
     new_notices: list[Notice]  # new or changed: scored against every actor
     other_notices: list[Notice]  # open and unchanged: scored against changed actors only
+    # changed actors are scored against every open notice (new and other) in one pass
     changed_actors: list[Actor]
     notice_keys: dict[str, str]
     actor_keys: dict[str, str]
@@ -75,11 +78,26 @@ class MatchPlan:
         more = [a for a in self.actors if a.id in actors and a.id not in changed]
         return replace(self, changed_actors=self.changed_actors + more, refilled=len(more))
 
+    def as_full(self) -> MatchPlan:
+        """The full run of the same notices and actors."""
+        notices = self.new_notices + self.other_notices
+        return replace(self, full=True, new_notices=notices, other_notices=[],
+                       changed_actors=list(self.actors), refilled=0)  # fmt: skip
+
+    @property
+    def cheaper_in_full(self) -> bool:
+        """Whether the run would look at more than `FULL_SHARE` of a full run's pairs: its
+        bookkeeping (stored scores read, deletes, suggestions of every touched notice) then
+        costs more than it saves, and a full run gives the same matches."""
+        return self.pairs > FULL_SHARE * len(self.actor_keys) * len(self.notice_keys)
+
     @property
     def pairs(self) -> int:
-        """How many actor × notice pairs the run looks at (before any filter)."""
-        actors = len(self.actor_keys)
-        return actors * len(self.new_notices) + len(self.changed_actors) * len(self.other_notices)
+        """How many actor × notice pairs the run looks at (before any filter): new notices ×
+        the unchanged actors, every open notice × the changed (and refilled) ones."""
+        changed = len(self.changed_actors)
+        unchanged = len(self.actor_keys) - changed
+        return unchanged * len(self.new_notices) + changed * len(self.notice_keys)
 
 
 def plan_run(
