@@ -79,7 +79,7 @@ def print_weekly(report: WeeklyReport, settings: Settings) -> None:
     )
     m = report.matched
     out.print(
-        f"[bold]4. match[/bold] ({t['match']:.1f} s): {m.matches} matches for "
+        f"[bold]4. match[/bold] ({t['match']:.1f} s, {m.mode}): {m.matches} matches for "
         f"{m.actors} actors over {m.notices} open notices, "
         f"{m.suggestions} grouped-bid suggestions"
     )
