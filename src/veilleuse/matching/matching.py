@@ -47,11 +47,11 @@ from veilleuse.core.deadlines import effective_deadline, is_past, start_of_day
 from veilleuse.core.embedder import Embedder
 from veilleuse.core.models import Actor, Lot, Match, Notice, NoticeKind, NoticeStatus
 from veilleuse.matching import cpv as cpvmod
-from veilleuse.matching.explain import audience_fit, reservation_fit
 from veilleuse.matching.lexical import Lexicon, actor_words, notice_words, stems
 from veilleuse.matching.lots import COSINE_CEIL, COSINE_FLOOR
 from veilleuse.matching.pairs import LOT_MIN_TOPIC, PairScorer, Scored
 from veilleuse.matching.signals import Signals
+from veilleuse.matching.slots import SlotTables, slot_ceiling
 from veilleuse.matching.workers import actor_spans, paused_gc, run_spans
 
 __all__ = ["LOT_MIN_TOPIC", "MatchInputs", "actor_text", "is_open", "match", "prepare_inputs"]
@@ -221,21 +221,22 @@ def _candidates(
 
     A float32 estimate over the whole block picks the pairs worth a closer look (those that
     can reach the actor's floor so far); only those get the previous matcher's bound and
-    partial score, computed element by element with the same operations (same values)."""
+    partial score, computed element by element with the same operations (same values: they
+    order ties), and an upper bound of their exact score (`upper`: the estimate for a notice
+    without lots of its own, else the bound with the actor class's slot ceiling)."""
     actors, notices = inputs.actors, inputs.notices
     actor_index = {a.id: i for i, a in enumerate(actors)}
-    slots = _Slots(actors, notices, inputs.lot_vectors)
+    slots = SlotTables(actors, notices, inputs.lot_vectors)
     opened = np.array([is_open(n, today) for n in notices], bool)
-    ceilings = np.array([_slot_ceiling(n) for n in notices])
-    rough_ceilings = ceilings.astype(np.float32)
+    ceilings = np.array([slot_ceiling(n) for n in notices])
     floor = _Floor(len(actors), w.top_k)
     floor.values[:] = [floors.get(a.id, -np.inf) for a in actors]
     parts: list[tuple[np.ndarray, ...]] = []
     for start in range(0, len(notices), BLOCK):
         stop = min(start + BLOCK, len(notices))
         sem, lex, close, terr, use_cpv = _block_signals(inputs, signals, start, stop)
-        slot, simple = slots.block(start, stop)
-        rough = _rough(w, sem, lex, close, terr, use_cpv, slot, simple, rough_ceilings[start:stop])
+        slot, ceiling, simple = slots.block(start, stop)
+        rough = _rough(w, sem, lex, close, terr, use_cpv, slot, ceiling, simple)
         need = np.maximum(floor.values, w.min_score - ROUNDING)[:, None]
         rows, cols = np.nonzero((rough >= need) & opened[None, start:stop])
         u, tr = use_cpv[rows, cols], terr[rows, cols]
@@ -245,13 +246,15 @@ def _candidates(
         topic = t / (w.weight_semantic + w.weight_lexical + w.weight_cpv * u)
         partial = 100 * (t + w.weight_territory * tr) / den
         bound = partial + 100 * w.weight_reserved * ceilings[cols + start] / den
-        keep = (bound >= w.min_score - ROUNDING) & (topic >= min_topic)
+        most = ceiling[rows, cols].astype(np.float64)  # the actor class's, for multi-lot ones
+        tight = partial + 100 * w.weight_reserved * np.nan_to_num(most) / den
+        keep = (tight >= w.min_score - ROUNDING) & (topic >= min_topic)
         sl, easy = slot[rows, cols], simple[cols]
-        keep &= ~np.isnan(sl)  # a reservation or audience that leaves the actor out
+        keep &= ~np.isnan(sl) & ~np.isnan(most)  # a reservation or audience leaves it out
         keep &= ~(slots.funding[cols + start] & (tr == 0))  # a funder funds its own territory
         keep &= ~_rejected(rejected, actor_index, notices, start, stop, rows, cols)
         est = partial + 100 * w.weight_reserved * np.nan_to_num(sl) / den
-        upper = np.where(easy, est, bound) + SLACK
+        upper = np.where(easy, est, tight) + SLACK
         keep &= upper >= w.min_score - ROUNDING
         sure = keep & easy & (est - SLACK >= w.min_score + SLACK) & (topic >= min_topic + 1e-3)
         floor.add(rows[sure], est[sure] - SLACK)
@@ -271,8 +274,8 @@ def _rough(
     terr: np.ndarray,
     use_cpv: np.ndarray,
     slot: np.ndarray,
+    ceiling: np.ndarray,
     simple: np.ndarray,
-    ceilings: np.ndarray,
 ) -> np.ndarray:
     """(A, B) float32 estimate of every pair's score plus a margin over its rounding, on two
     buffers (this runs over every pair): the slot is exact for simple notices (NaN: excluded,
@@ -285,8 +288,9 @@ def _rough(
     out += tmp
     np.multiply(terr, np.float32(w.weight_territory), out=tmp)
     out += tmp
-    np.copyto(tmp, np.where(simple, 0.0, ceilings).astype(np.float32)[None, :])
-    np.copyto(tmp, slot, where=simple[None, :] & ~np.isnan(slot))
+    np.copyto(tmp, ceiling)
+    np.copyto(tmp, slot, where=simple[None, :])
+    np.nan_to_num(tmp, copy=False)
     tmp *= np.float32(w.weight_reserved)
     out += tmp
     scale = np.float32(100 / _base(w)), np.float32(100 / (_base(w) + w.weight_cpv))
@@ -398,64 +402,3 @@ def _select(found: _Found, scorer: PairScorer, top_k: int) -> list[dict[str, Any
         scored.sort(key=lambda item: item[0])
         out.extend(scorer.explain(pair) for _, pair in scored[:top_k])
     return out
-
-
-class _Slots:
-    """The reservation / audience component of notices without lots of their own, per actor
-    family (and legal form, for audiences): NaN when the pair is excluded."""
-
-    def __init__(
-        self, actors: list[Actor], notices: list[Notice], lot_vectors: dict[str, np.ndarray]
-    ) -> None:
-        keys = [(a.family, a.legal_form) for a in actors]
-        classes = list(dict.fromkeys(keys))
-        self.class_of = np.array([classes.index(k) for k in keys], np.intp)
-        self.simple = np.array([not len(lot_vectors.get(n.uid, ())) for n in notices], bool)
-        self.funding = np.array([n.kind is NoticeKind.FUNDING_CALL for n in notices], bool)
-        samples = [next(a for a in actors if (a.family, a.legal_form) == k) for k in classes]
-        table = np.zeros((len(classes), len(notices)), np.float32)
-        memo: dict[tuple[object, ...], list[float]] = {}
-        for j, notice in enumerate(notices):
-            if not self.simple[j]:
-                continue
-            sig = _slot_signature(notice)
-            if sig not in memo:
-                memo[sig] = [_simple_slot(actor, notice) for actor in samples]
-            table[:, j] = memo[sig]
-        self.table = table
-
-    def block(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        """((A, B) slot values, 0 for multi-lot notices; (B,) which notices are simple)."""
-        return self.table[:, start:stop][self.class_of], self.simple[start:stop]
-
-
-def _slot_signature(notice: Notice) -> tuple[object, ...]:
-    lot_kinds = any(lot.reserved_kinds for lot in notice.lots)
-    return (
-        notice.kind, tuple(notice.audiences), notice.reserved, tuple(notice.reserved_kinds),
-        notice.social_clause, lot_kinds,
-    )  # fmt: skip
-
-
-def _simple_slot(actor: Actor, notice: Notice) -> float:
-    """`pairs._slot` for a notice scored without lots (no chosen lot); NaN when excluded."""
-    if notice.kind is NoticeKind.FUNDING_CALL:
-        value = audience_fit(actor, notice.audiences)[0]
-    elif any(lot.reserved_kinds for lot in notice.lots):
-        value = reservation_fit(actor, False, [], notice.social_clause)[0]
-    else:
-        value = reservation_fit(
-            actor, notice.reserved, notice.reserved_kinds, notice.social_clause
-        )[0]
-    return np.nan if value is None else value
-
-
-def _slot_ceiling(notice: Notice) -> float:
-    """The most the reserved/audience component can give this notice (tightens the bound)."""
-    if notice.kind is NoticeKind.FUNDING_CALL:
-        return 1.0 if notice.audiences else 0.5
-    if notice.reserved or notice.reserved_kinds:
-        return 1.0
-    if any(lot.reserved or lot.reserved_kinds for lot in notice.lots):
-        return 1.0
-    return 0.6 if notice.social_clause else 0.0
