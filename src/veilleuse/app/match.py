@@ -41,6 +41,7 @@ from veilleuse.matching.incremental import (
 )
 from veilleuse.matching.lexical import Lexicon, notice_words, stems
 from veilleuse.matching.matching import MatchInputs, is_open, match, prepare_inputs
+from veilleuse.matching.workers import worker_count
 from veilleuse.records import actors as actor_records
 from veilleuse.records import match_state
 from veilleuse.records import matches as match_records
@@ -162,19 +163,24 @@ def _score(
     open notice in both. Also returns the inputs of the second pass (every actor × every open
     notice in a full run, for its suggestions)."""
     settings = ctx.settings.matching
+    workers = worker_count(ctx.settings.flows.match_workers)
     changed = {a.id for a in plan.changed_actors}
     rest = [a for a in plan.actors if a.id not in changed]
     found: list[Match] = []
     if plan.new_notices and rest:
         inputs = prepare_inputs(rest, plan.new_notices, ctx.embedder)
         floors = _floors(ctx, plan, stored, rejected)
-        found.extend(
-            match(inputs, settings, today=today, rejected=rejected, lexicon=lexicon, floors=floors)
-        )
+        fresh = match(
+            inputs, settings, today=today, rejected=rejected, lexicon=lexicon, floors=floors,
+            workers=workers,
+        )  # fmt: skip
+        found.extend(fresh)
     if not (plan.changed_actors and notices):
         return found, None
     inputs = prepare_inputs(plan.changed_actors, notices, ctx.embedder)
-    found.extend(match(inputs, settings, today=today, rejected=rejected, lexicon=lexicon))
+    found.extend(
+        match(inputs, settings, today=today, rejected=rejected, lexicon=lexicon, workers=workers)
+    )
     return found, inputs
 
 

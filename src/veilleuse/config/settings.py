@@ -318,6 +318,13 @@ class FlowSettings(BaseModel):
     )
     alerts_cron: str = Field("0 7 * * *", description="`veilleuse serve`: the alerts' cron")
     reminders_cron: str = Field("30 7 * * *", description="`veilleuse serve`: reminders' cron")
+    match_workers: int = Field(
+        0,
+        ge=0,
+        description="Processes that score matches, each taking a block of actors (0 = one per "
+        "CPU core); runs under 4 million actor × notice pairs stay in one process. The matches "
+        "are the same whatever the number",
+    )
 
 
 class ExportSettings(BaseModel):
