@@ -11,9 +11,11 @@ an actor's vector leans towards one random notice so that the semantic component
 Every notice is treated as open (`today` before every deadline). Seeded: the same data each run.
 
 Each system runs in its own subprocess (same generated data), which reports its wall time, its
-CPU time and the peak resident set of the whole process (`ru_maxrss`, the data included) and
-of the run alone (its growth over the size before the run); the parent compares their matches
-(every field: scores, components, lots, reasons) and prints the ratio.
+CPU time (its forked workers' included) and its peak memory, sampled every 50 ms as the
+proportional set size of the process and its workers (the data included; shared pages counted
+once), and that of the run alone (its growth over the size before the run); the parent compares
+their matches (every field: scores, components, lots, reasons) and prints the ratio. Three
+systems: the previous matcher, `match()` in one process and `match(workers=<cores>)`.
 
 Equality on real data too: the labelled evaluation set (`tests/eval/`, real notices) and the
 recorded samples × demo profiles, embedded with the configured model (or `--embedder hash`, a
@@ -37,6 +39,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from datetime import date
@@ -153,7 +156,8 @@ def _worker(args: argparse.Namespace) -> None:
     actors = generate_actors(args.actors, rng)
     inputs = generate_inputs(actors, notices, rng)
     gc.collect()
-    before = _rss_kib()
+    before = _pss_kib()
+    sampler = _PeakPss()
     cpu, started = time.process_time(), time.perf_counter()
     if args.worker == "old":
         found = legacy_matching.match(inputs, MatchingSettings(), today=TODAY)
@@ -161,9 +165,9 @@ def _worker(args: argparse.Namespace) -> None:
         workers = 1 if args.worker == "new" else worker_count(0)
         found = match(inputs, MatchingSettings(), today=TODAY, workers=workers)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = sampler.stop()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # forked workers, once reaped
     cpu += children.ru_utime + children.ru_stime
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + children.ru_maxrss
     result = {
         "seconds": seconds,
         "cpu": cpu,
@@ -175,9 +179,45 @@ def _worker(args: argparse.Namespace) -> None:
     print(json.dumps(result))
 
 
-def _rss_kib() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize() // 1024
+class _PeakPss:
+    """Samples, every 50 ms, the proportional set size (PSS) of this process plus its forked
+    workers: pages they share are counted once, unlike the sum of their peak RSS."""
+
+    def __init__(self) -> None:
+        self.peak = _pss_kib()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.wait(0.05):
+            self.peak = max(self.peak, _pss_kib())
+
+    def stop(self) -> int:
+        self._done.set()
+        self._thread.join()
+        return max(self.peak, _pss_kib())
+
+
+def _pss_kib(pid: int | None = None) -> int:
+    """PSS of `pid` (default: this process and its children), KiB; 0 for a process gone."""
+    if pid is None:
+        return _pss_kib(os.getpid()) + sum(_pss_kib(c) for c in _children())
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def _children() -> list[int]:
+    found = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
 
 
 def _digest(found: Sequence[Match]) -> str:
