@@ -141,10 +141,14 @@ def main() -> None:
             if k in one.keys() ^ other.keys()
             and lows[0].get(k[0]) == lows[1].get(k[0]) == (one.get(k) or other[k])[0]
         }
+        common = [k for k in differ if k in one and k in other]
+        gaps = [abs(one[k][0] - other[k][0]) for k in common]
         print(
             f"stored matches: {len(one)} incremental, {len(other)} full; {len(differ)} pairs "
             f"differ, of which {len(ties)} tie with their actor's last kept score in both "
-            f"(a tie is broken by notice uid in one, by the matcher's order in the other)"
+            f"(a tie is broken by notice uid in one, by the matcher's order in the other); "
+            f"{len(common)} pairs held by both differ in components, "
+            f"{sum(g > 0 for g in gaps)} in score (largest gap {max(gaps, default=0.0):.1f})"
         )
     finally:
         for ctx in worlds.values():
