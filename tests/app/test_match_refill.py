@@ -266,8 +266,8 @@ def test_a_refilled_actor_gets_suggestions_too(twins: Twins) -> None:
     assert "boamp:m1" not in held(twins.incremental, "jardins")
     expired = twins.week(NOW + timedelta(days=7))
     assert expired.refilled == 1
-    if "boamp:m1" in held(twins.incremental, "jardins"):
-        assert "jardins" in twins.incremental.suggestions()["boamp:m1"]["members"]
+    assert "boamp:m1" in held(twins.incremental, "jardins")
+    assert "jardins" in twins.incremental.suggestions()["boamp:m1"]["members"]
 
 
 def test_a_run_that_would_score_most_pairs_is_full(tmp_path: Path, constant_rarity: None) -> None:

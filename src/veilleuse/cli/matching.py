@@ -22,7 +22,7 @@ def match_cmd(
     ] = False,
 ) -> None:
     """Run the match stage alone on the stored notices and actors (the weekly watch runs it
-    after embedding); one run at a time."""
+    after embedding). One run at a time: exit status 3 when another match run holds the lock."""
     from veilleuse.app.context import Context
     from veilleuse.app.match import match_stage
 
