@@ -92,21 +92,7 @@ def _run(ctx: Context, now: datetime, full: bool) -> MatchRunReport:
     notices = [n for n in ctx.store.iter_notices(filters) if is_open(n, today)]
     actors = with_cold_start(ctx, actor_records.list_actors(records))
     rejected = match_records.rejected_pairs(records)
-    homes = territories_of_actors(ctx, [a.id for a in actors])
-    plan = plan_run(
-        notices,
-        actors,
-        matching_version(settings, ctx.embedder.name),
-        match_state.scored_hashes(records, "notice"),
-        match_state.scored_hashes(records, "actor"),
-        full=full,
-        today=today,
-        extras=actor_extras(homes),
-    )
-    before: Scored = [] if plan.full else match_state.stored_scores(records)
-    plan = plan.with_refilled(actors_to_refill(plan, before, rejected, settings.top_k))
-    if not plan.full and plan.cheaper_in_full:
-        plan = plan.as_full()
+    plan, before = _plan(ctx, notices, actors, rejected, today, full)
     lexicon = Lexicon.from_stem_sets([stems(notice_words(n)) for n in notices])
     found, inputs = _score(ctx, plan, notices, before, rejected, today, lexicon)
     changed, fresh = {a.id for a in plan.changed_actors}, {n.uid for n in plan.new_notices}
@@ -147,6 +133,35 @@ def _run(ctx: Context, now: datetime, full: bool) -> MatchRunReport:
         seconds=report.seconds,
     )
     return report
+
+
+def _plan(
+    ctx: Context,
+    notices: list[Notice],
+    actors: list[Actor],
+    rejected: set[tuple[str, str]],
+    today: date,
+    full: bool,
+) -> tuple[MatchPlan, Scored]:
+    """What the run scores, and the stored scores before it (none for a full run): changed
+    keys, actors to refill, and a full run when that is cheaper."""
+    records, settings = ctx.records, ctx.settings.matching
+    homes = territories_of_actors(ctx, [a.id for a in actors])
+    plan = plan_run(
+        notices,
+        actors,
+        matching_version(settings, ctx.embedder.name),
+        match_state.scored_hashes(records, "notice"),
+        match_state.scored_hashes(records, "actor"),
+        full=full,
+        today=today,
+        extras=actor_extras(homes),
+    )
+    before: Scored = [] if plan.full else match_state.stored_scores(records)
+    plan = plan.with_refilled(actors_to_refill(plan, before, rejected, settings.top_k))
+    if not plan.full and plan.cheaper_in_full:
+        plan = plan.as_full()
+    return plan, before
 
 
 def _score(
