@@ -50,7 +50,7 @@ from veilleuse.matching import cpv as cpvmod
 from veilleuse.matching.lexical import Lexicon, actor_words, notice_words, stems
 from veilleuse.matching.lots import COSINE_CEIL, COSINE_FLOOR
 from veilleuse.matching.pairs import LOT_MIN_TOPIC, PairScorer, Scored
-from veilleuse.matching.signals import Signals
+from veilleuse.matching.signals import NoticeTables, Signals
 from veilleuse.matching.slots import SlotTables, slot_ceiling
 from veilleuse.matching.workers import actor_spans, paused_gc, run_spans
 
@@ -149,7 +149,13 @@ def match(
         notice_stems = [stems(notice_words(n)) for n in notices]  # once: 20k texts
         if lexicon is None:
             lexicon = Lexicon.from_stem_sets(notice_stems)
-        job = _Job(inputs, weights, today, rejected, min_topic, lexicon, notice_stems, floors)
+        actor_stems = [stems(actor_words(a)) for a in actors]
+        job = _Job(
+            inputs, weights, today, rejected, min_topic, lexicon, notice_stems, actor_stems,
+            NoticeTables(actors, notices, actor_stems, notice_stems, lexicon),
+            np.array([is_open(n, today) for n in notices], bool),
+            np.array([slot_ceiling(n) for n in notices]), floors or {},
+        )  # fmt: skip
         spans = actor_spans(len(actors), len(notices), workers)
         parts = run_spans(job.run, spans, _validated)
         return [found for part in parts for found in part]
@@ -175,7 +181,11 @@ class _Job:
     min_topic: float
     lexicon: Lexicon
     notice_stems: list[frozenset[str]]
-    floors: Mapping[str, float] | None
+    actor_stems: list[frozenset[str]]
+    tables: NoticeTables
+    opened: np.ndarray  # (N,) matchable today
+    ceilings: np.ndarray  # (N,) the previous matcher's slot ceiling (its bound orders ties)
+    floors: Mapping[str, float]
 
     def run(self, start: int, stop: int) -> list[dict[str, Any]]:
         whole = self.inputs
@@ -184,12 +194,8 @@ class _Job:
             actors, whole.notices, whole.actor_vectors[start:stop], whole.notice_vectors,
             whole.lot_vectors,
         )  # fmt: skip
-        actor_stems = [stems(actor_words(a)) for a in actors]
-        signals = Signals(actors, whole.notices, actor_stems, self.notice_stems, self.lexicon)
-        found = _candidates(
-            inputs, signals, self.weights, self.today, self.rejected, self.min_topic,
-            self.floors or {},
-        )  # fmt: skip
+        signals = Signals(actors, self.actor_stems[start:stop], self.tables, self.lexicon)
+        found = _candidates(self, inputs, signals)
         scorer = PairScorer(
             actors, whole.notices, inputs.actor_vectors, whole.notice_vectors, whole.lot_vectors,
             self.notice_stems, self.lexicon, self.weights, self.today, self.min_topic,
@@ -208,15 +214,7 @@ class _Found:
     partial: np.ndarray
 
 
-def _candidates(
-    inputs: MatchInputs,
-    signals: Signals,
-    w: MatchingSettings,
-    today: date,
-    rejected: Set[tuple[str, str]],
-    min_topic: float,
-    floors: Mapping[str, float],
-) -> _Found:
+def _candidates(job: _Job, inputs: MatchInputs, signals: Signals) -> _Found:
     """Every pair that may be among an actor's `top_k`, from the block matrices.
 
     A float32 estimate over the whole block picks the pairs worth a closer look (those that
@@ -225,12 +223,12 @@ def _candidates(
     order ties), and an upper bound of their exact score (`upper`: the estimate for a notice
     without lots of its own, else the bound with the actor class's slot ceiling)."""
     actors, notices = inputs.actors, inputs.notices
+    w, rejected, min_topic = job.weights, job.rejected, job.min_topic
+    opened, ceilings = job.opened, job.ceilings
     actor_index = {a.id: i for i, a in enumerate(actors)}
     slots = SlotTables(actors, notices, inputs.lot_vectors)
-    opened = np.array([is_open(n, today) for n in notices], bool)
-    ceilings = np.array([slot_ceiling(n) for n in notices])
     floor = _Floor(len(actors), w.top_k)
-    floor.values[:] = [floors.get(a.id, -np.inf) for a in actors]
+    floor.values[:] = [job.floors.get(a.id, -np.inf) for a in actors]
     parts: list[tuple[np.ndarray, ...]] = []
     for start in range(0, len(notices), BLOCK):
         stop = min(start + BLOCK, len(notices))

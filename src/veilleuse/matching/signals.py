@@ -36,8 +36,10 @@ def _indicator(
     return sparse.csr_matrix((np.asarray(data, np.float32), cols, indptr), shape=shape)
 
 
-class Signals:
-    """Lexical, CPV and territory components of every actor against blocks of notices."""
+class NoticeTables:
+    """What the block pass needs of the notices: their weighted stems and CPV prefixes over the
+    columns every actor of the run may share, their places, their norms. Built once per run,
+    before the workers fork, so each block of actors reuses them."""
 
     def __init__(
         self,
@@ -47,25 +49,40 @@ class Signals:
         notice_stems: Sequence[frozenset[str]],
         lexicon: Lexicon,
     ) -> None:
-        self.lexicon, self.notice_stems = lexicon, notice_stems
         vocab = sorted(set().union(*actor_stems) & set().union(*notice_stems))
         self.stem_index = {s: i for i, s in enumerate(vocab)}
-        weights = {s: lexicon.weight(s) for s in vocab}
-        self.actor_lex = _indicator(actor_stems, self.stem_index, weights)
-        self.stem_weights = weights
-        self.actor_scale = _inverse([lexicon._norm(x) for x in actor_stems]) / LEXICAL_FULL
-        self.notice_lex = _indicator(notice_stems, self.stem_index, weights)  # rows sliced
-        self.notice_scale = _inverse([lexicon._norm(x) for x in notice_stems])
-        self.notice_codes = [n.all_cpv() for n in notices]
-        self.notice_deps = [n.all_departments() for n in notices]
-        self.cpv_levels = []  # (length, value, actor and notice indicators), least specific first
+        self.stem_weights = {s: lexicon.weight(s) for s in vocab}
+        self.lex = _indicator(notice_stems, self.stem_index, self.stem_weights)  # rows sliced
+        self.scale = _inverse([lexicon._norm(x) for x in notice_stems])
+        self.codes = [n.all_cpv() for n in notices]
+        self.deps = [n.all_departments() for n in notices]
+        self.dep_index = {d: i for i, d in enumerate(sorted({d for ds in self.deps for d in ds}))}
+        self.cpv_levels = []  # (length, value, prefix index, notice indicator), least specific first
         for length, value in reversed(LEVELS):
-            actor_sets = [{c[:length] for c in a.cpv_codes()} for a in actors]
-            prefixes = set().union(*actor_sets) if actor_sets else set()
+            prefixes = {c[:length] for a in actors for c in a.cpv_codes()}
             index = {p: i for i, p in enumerate(sorted(prefixes))}
-            notice_sets = [{c[:length] for c in cs} for cs in self.notice_codes]
-            tables = _indicator(actor_sets, index), _indicator(notice_sets, index)
-            self.cpv_levels.append((length, value, *tables))
+            notice_sets = [{c[:length] for c in cs} for cs in self.codes]
+            self.cpv_levels.append((length, value, index, _indicator(notice_sets, index)))
+
+
+class Signals:
+    """Lexical, CPV and territory components of a block of actors against blocks of notices."""
+
+    def __init__(
+        self,
+        actors: Sequence[Actor],
+        actor_stems: Sequence[frozenset[str]],
+        notices: NoticeTables,
+        lexicon: Lexicon,
+    ) -> None:
+        self.notices = notices
+        self.actor_lex = _indicator(actor_stems, notices.stem_index, notices.stem_weights)
+        self.actor_scale = _inverse([lexicon._norm(x) for x in actor_stems]) / LEXICAL_FULL
+        self.notice_codes = notices.codes
+        self.cpv_levels = []  # (value, actor and notice indicators), least specific first
+        for length, value, index, notice_side in notices.cpv_levels:
+            actor_sets = [{c[:length] for c in a.cpv_codes()} for a in actors]
+            self.cpv_levels.append((value, _indicator(actor_sets, index), notice_side))
         self.has_actor_cpv = np.array([bool(a.cpv_codes()) for a in actors])
         self._territory_table(actors)
 
@@ -73,8 +90,8 @@ class Signals:
         """(A, D + 1) value of a notice placed in each known département: 1 own, 0.8 within
         the radius, 0.6 neighbour, else 0; actors without any place get 0.5 everywhere; the
         last column (a notice placed nowhere: national) is 0.5."""
-        deps = sorted({d for ds in self.notice_deps for d in ds})
-        self.dep_index = {d: i for i, d in enumerate(deps)}
+        self.dep_index = index = self.notices.dep_index
+        deps = sorted(index, key=index.__getitem__)
         table = np.zeros((len(actors), len(deps)), np.float32)
         for i, actor in enumerate(actors):
             for dep in actor.territory.departments:
@@ -93,15 +110,15 @@ class Signals:
     def lexical(self, start: int, stop: int) -> np.ndarray:
         """(A, B) `Lexicon.similarity` of every actor with notices start..stop, float32 (in
         place on one buffer: this runs over every pair of the run)."""
-        out = (self.actor_lex @ self.notice_lex[start:stop].T).toarray()
+        out = (self.actor_lex @ self.notices.lex[start:stop].T).toarray()
         out *= self.actor_scale[:, None]
-        out *= self.notice_scale[None, start:stop]
+        out *= self.notices.scale[None, start:stop]
         return np.minimum(out, 1.0, out=out)
 
     def cpv(self, start: int, stop: int) -> np.ndarray:
         """(A, B) best CPV closeness, the most specific shared prefix level winning."""
         out = np.zeros((len(self.has_actor_cpv), stop - start), np.float32)
-        for _, value, actor_side, notice_side in self.cpv_levels:
+        for value, actor_side, notice_side in self.cpv_levels:
             right = notice_side[start:stop]
             if not right.nnz:
                 continue
@@ -111,7 +128,7 @@ class Signals:
 
     def territory_block(self, start: int, stop: int) -> np.ndarray:
         """(A, B) territory component: the best of the notice's départements, 0.5 when none."""
-        deps = self.notice_deps[start:stop]
+        deps = self.notices.deps[start:stop]
         nowhere = self.territory.shape[1] - 1  # the last column: 0.5 for every actor
         width = max((len(ds) for ds in deps), default=0)
         first = [self.dep_index[ds[0]] if ds else nowhere for ds in deps]
