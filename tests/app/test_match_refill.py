@@ -271,12 +271,12 @@ def test_a_refilled_actor_gets_suggestions_too(twins: Twins) -> None:
 
 
 def test_a_run_that_would_score_most_pairs_is_full(tmp_path: Path, constant_rarity: None) -> None:
-    """Both cleaning actors lose c1 (closed): refilled, they are two thirds of the actors
-    against every open notice, more than half a full run's pairs, so the run is full."""
+    """Both cleaning actors lose c1 (closed): refilled, they are every actor against every
+    open notice, more than `FULL_SHARE` of a full run's pairs, so the run is full."""
     other = CLEANING.model_copy(update={"id": "vitres", "name": "Vitres"})
     with ExitStack() as stack:
         world = World(stack, tmp_path / "w", top_k=1)
-        actor_records.upsert_actors(world.ctx.records, [GARDENS, CLEANING, other])
+        actor_records.upsert_actors(world.ctx.records, [CLEANING, other])
         world.store.write(GARDEN_NOTICES[1:] + CLEANING_NOTICES)
         match_stage(world.ctx, NOW)
         assert set(held(world, "proprete") + held(world, "vitres")) == {"boamp:c1"}
