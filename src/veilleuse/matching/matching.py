@@ -57,7 +57,9 @@ from veilleuse.matching.workers import actor_spans, paused_gc, run_spans
 __all__ = ["LOT_MIN_TOPIC", "MatchInputs", "actor_text", "is_open", "match", "prepare_inputs"]
 BLOCK = 1024  # notices per matrix block
 ROUNDING = 0.05 + 1e-4  # scores are rounded to 0.1: 34.96 is kept as 35.0 (float32 bounds)
-SLACK = 0.1  # |exact score − block estimate| stays under 0.06 (4-decimal components, rounding)
+# |exact score − block estimate| ≤ 0.0551: 0.05 from rounding the score to 0.1, 0.005 from the
+# components rounded to 4 decimals (100 × 0.00005 × the weights' sum / itself), < 0.0001 float32
+SLACK = 0.06
 MATCHABLE = frozenset({NoticeKind.TENDER, NoticeKind.PIN, NoticeKind.FUNDING_CALL})
 
 
