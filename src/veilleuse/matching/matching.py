@@ -201,6 +201,7 @@ class _Job:
         scorer = PairScorer(
             actors, whole.notices, inputs.actor_vectors, whole.notice_vectors, whole.lot_vectors,
             self.notice_stems, self.lexicon, self.weights, self.today, self.min_topic,
+            (signals.territory, signals.dep_index),
         )  # fmt: skip
         return _select(found, scorer, self.weights.top_k)
 

@@ -48,7 +48,7 @@ class _ActorSide:
     own: frozenset[str]
     fragments: list[tuple[str, frozenset[str]]]
     prefixes: list[tuple[int, float, frozenset[str]]]  # CPV prefixes per level, most specific first
-    places: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    places: list[float] | None  # its territory value of each département of the run
 
 
 @dataclass
@@ -77,7 +77,7 @@ class Scored:
     chosen: list[LotFit]
     close: float
     notice_code: str | None
-    place: dict[str, Any]
+    departments: list[str]  # where its territory is judged
     slot_name: str
     slot_params: dict[str, Any] | None
 
@@ -132,8 +132,12 @@ class PairScorer:
         weights: MatchingSettings,
         today: date,
         min_topic: float,
+        places: tuple[np.ndarray, dict[str, int]] | None = None,
     ) -> None:
+        """`places`: the block pass's territory table (actor row × département column, the
+        values of `territory_fit` for one département) and its columns, when it has one."""
         self.actors, self.notices = actors, notices
+        self.places = places
         self.actor_vectors, self.notice_vectors = actor_vectors, notice_vectors
         self.lot_vectors, self.notice_stems = lot_vectors, notice_stems
         self.lexicon, self.w, self.today, self.min_topic = lexicon, weights, today, min_topic
@@ -153,6 +157,7 @@ class PairScorer:
                 stems(actor_words(actor)),
                 actor_fragments(actor),
                 _prefix_levels(codes),
+                None if self.places is None else [round(float(v), 1) for v in self.places[0][a]],
             )
             self._actors = {a: side}  # candidates come actor by actor: keep the current one
         return side
@@ -190,7 +195,7 @@ class PairScorer:
             departments = lot_deps or departments
         if topic_score(w, semantic, lexical, close, has_cpv) < self.min_topic:
             return None
-        territory, place = self._place(act, departments)
+        territory = self._territory(act, departments)
         if chosen or (territory == 0.0 and notice.kind is NoticeKind.FUNDING_CALL):
             slot_name, slot, slot_params = _slot(actor, notice, chosen, territory)
         else:  # without lots it depends on the actor's family and legal form only
@@ -216,7 +221,7 @@ class PairScorer:
         if score < w.min_score:
             return None
         return Scored(
-            a, n, score, components, weights, chosen, close, notice_code, place, slot_name,
+            a, n, score, components, weights, chosen, close, notice_code, departments, slot_name,
             slot_params,
         )  # fmt: skip
 
@@ -237,7 +242,7 @@ class PairScorer:
         if scored.close > 0 and scored.notice_code is not None:
             cpv_params = {"code": scored.notice_code, "closeness": scored.close}
             reasons.append({"code": "cpv", "params": cpv_params, "weight": points["cpv"]})
-        place = dict(scored.place)
+        place = territory_fit(actor, scored.departments)[1]
         reasons.append({"code": "territory", "params": place, "weight": points["territory"]})
         name = scored.slot_name
         if scored.slot_params:
@@ -258,13 +263,15 @@ class PairScorer:
             "reasons": reasons,
         }
 
-    def _place(self, act: _ActorSide, departments: list[str]) -> tuple[float, dict[str, Any]]:
-        """`territory_fit`, kept per actor and place (an actor meets the same places often)."""
-        key = tuple(departments)
-        found = act.places.get(key)
-        if found is None:
-            found = act.places[key] = territory_fit(act.actor, departments)
-        return found
+    def _territory(self, act: _ActorSide, departments: list[str]) -> float:
+        """`territory_fit`'s value: the best of the départements' values in the actor's row of
+        the table (0.5 for no place), else the rule itself."""
+        if act.places is None or self.places is None:
+            return territory_fit(act.actor, departments)[0]
+        if not departments:
+            return 0.5
+        row, index = act.places, self.places[1]
+        return max([row[index[d]] for d in departments])
 
     def _open_lots(self, act: _ActorSide, side: _NoticeSide) -> list[int]:
         """The lots an actor of this family may bid for (reservation) that are still open: both
@@ -300,7 +307,7 @@ class PairScorer:
             lot_codes = lot.cpv or notice.cpv
             close = _best_cpv(act.prefixes, lot_codes)[0]
             lex = self.lexicon.similarity(act.own, lot_stems)
-            terr = self._place(act, places)[0]
+            terr = self._territory(act, places)
             sem = float(sims[i])
             topic = topic_score(w, sem, lex, close, bool(act.codes and lot_codes))
             fits.append(LotFit(lot, sem, lex, close, terr, topic, topic * (0.6 + 0.4 * terr)))
