@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence, Set
 from datetime import date, datetime
+from itertools import repeat
 from typing import Any
 
 from veilleuse.core.models import (
@@ -107,12 +108,13 @@ def activity_phrase(
     """The actor's own words closest to `target`: the description fragment (or CPV label) whose
     shared stems weigh most, cut to `size` words around the first shared one. `fragments`:
     `actor_fragments(actor)`, computed beforehand by a caller that asks for many notices."""
-    weigh = lexicon.weight if lexicon else (lambda _: 1.0)
+    weights, default = (lexicon.weights, lexicon.default) if lexicon else ({}, 1.0)
     best, best_score = "", 0.0
     for fragment, own in fragments if fragments is not None else actor_fragments(actor):
         if own.isdisjoint(target):
             continue  # scores 0, never better than the best so far
-        score = sum(map(weigh, own & target))
+        shared = own & target  # `Lexicon.weight` of each, without a Python call per stem
+        score = sum(map(weights.get, shared, repeat(default, len(shared))))
         if score > best_score + 1e-9:
             best, best_score = fragment, score
     if not best:
