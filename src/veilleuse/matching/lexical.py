@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 
 import numpy as np
 
@@ -120,7 +121,7 @@ class Lexicon:
         found = self._norms.get(key)
         if found is None:
             squares, missing = self._square_table(), self.default**2
-            found = math.sqrt(sum([squares.get(s, missing) for s in items]))
+            found = math.sqrt(sum(map(squares.get, items, repeat(missing, len(items)))))
             self._norms[key] = found
         return found
 
@@ -130,7 +131,7 @@ class Lexicon:
         if not shared:
             return 0.0
         squares, missing = self._square_table(), self.default**2
-        dot = sum([squares.get(s, missing) for s in shared])
+        dot = sum(map(squares.get, shared, repeat(missing, len(shared))))
         return min(1.0, dot / (self._norm(left) * self._norm(right)) / LEXICAL_FULL)
 
     def similarity_matrix(self, left: Sequence[Set[str]], right: Sequence[Set[str]]) -> np.ndarray:
