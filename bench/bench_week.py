@@ -141,7 +141,9 @@ def _store(args: argparse.Namespace, folder: Path) -> Any:
         from veilleuse.config.settings import StoreSettings
         from veilleuse.search.elasticsearch_store import ElasticsearchStore
 
-        settings = StoreSettings(url=args.es_url, request_timeout=120)
+        settings = StoreSettings(
+            url=args.es_url, request_timeout=120, forcemerge_segments=args.forcemerge_segments
+        )
         return ElasticsearchStore(settings, index_alias=f"bench-week-{os.getpid()}", dimension=384)
     from veilleuse.search.embedded_store import EmbeddedStore
 
@@ -187,6 +189,13 @@ def main() -> None:
     parser.add_argument("--es-url", help="run on Elasticsearch instead of the embedded store")
     parser.add_argument("--smtp", action="store_true", help="deliver to aiosmtpd on loopback")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--forcemerge-segments",
+        type=int,
+        default=1,
+        help="Elasticsearch: store.forcemerge_segments (0 = no merge; a node merges one index at "
+        "a time, so a merge of another index makes this one wait)",
+    )
     parser.add_argument(
         "--two-pass",
         action="store_true",
