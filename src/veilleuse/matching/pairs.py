@@ -67,7 +67,7 @@ class _NoticeSide:
 @dataclass(slots=True)
 class Scored:
     """A pair's exact score and what its reasons need; the reasons are built (`explain`) only
-    for the pairs that make an actor's list, about one in four of those scored."""
+    for the pairs that make an actor's list, about half of those scored."""
 
     a: int
     n: int
