@@ -40,6 +40,7 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -53,11 +54,18 @@ from veilleuse.matching.explain import (
     deadline_reason,
     reservation_fit,
     territory_params,
-    topic_reasons,
+    topic_reason_fields,
 )
 from veilleuse.matching.lexical import Lexicon, actor_words, notice_words, stems
 from veilleuse.matching.lots import LotFit, lot_fits, rescale, topic_score
 from veilleuse.matching.territory import territory_fit, territory_matrix
+
+
+def topic_reasons(actor: Actor, notice: Notice, *args: Any, **given: Any) -> list[Reason]:
+    """Adapter, not part of the frozen code: `explain.topic_reasons` became
+    `topic_reason_fields` (plain fields); this gives the frozen code its `Reason` objects."""
+    return [Reason(**f) for f in topic_reason_fields(actor, notice, *args, **given)]
+
 
 LOT_MIN_TOPIC = 0.35  # a lot belongs to a match when its own topic fit reaches this
 BLOCK = 1024  # notices per matrix block

@@ -183,15 +183,6 @@ def deadline_fields(deadline: date | datetime | None) -> dict[str, Any] | None:
     return {"code": "deadline", "params": {"deadline": deadline.isoformat()}, "weight": 0.0}
 
 
-def topic_reasons(
-    actor: Actor, notice: Notice, lots: Sequence[LotFit], shared: Set[str], lexicon: Lexicon,
-    points: float, **given: Any,
-) -> list[Reason]:  # fmt: skip
-    """`topic_reason_fields` as `Reason` objects, for a caller that explains a few pairs."""
-    fields = topic_reason_fields(actor, notice, lots, shared, lexicon, points, **given)
-    return [Reason(**f) for f in fields]
-
-
 def deadline_reason(deadline: date | datetime | None) -> Reason | None:
     """`deadline_fields` as a `Reason`."""
     fields = deadline_fields(deadline)
